@@ -1,0 +1,17 @@
+//! The ASK migration history on real databases.
+
+use migration_core::runner::History;
+
+fn history() -> History {
+    History::of::<ask_migration::Migrator>()
+}
+
+#[tokio::test]
+async fn postgres_walk_matches_alembic_at_every_step() {
+    test_support::walk::postgres_walk("ask", &history()).await;
+}
+
+#[tokio::test]
+async fn sqlite_walk_matches_postgres_and_every_down_is_the_inverse() {
+    test_support::walk::sqlite_walk("ask", &history()).await;
+}

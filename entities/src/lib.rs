@@ -1,0 +1,1 @@
+//! SeaORM entities of the ASK and Sketch2BIM head schemas.

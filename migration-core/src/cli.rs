@@ -1,0 +1,425 @@
+//! The command line both migrator binaries share: sea-orm-migration's
+//! commands (`up`, `down`, `status`, `fresh`, `refresh`, `reset`, `generate`)
+//! and flags (`-u/--database-url`, `-s/--database-schema`), so
+//! `sea-orm-cli migrate -d ./sketch2bim-migration up` keeps working.
+//!
+//! Progress goes to stderr, one line per migration; command output (status)
+//! to stdout. A failure is one `error: …` line on stderr and exit code 1; a
+//! usage error exits 2. No URL is ever printed with its password.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sea_orm::DatabaseConnection;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
+use crate::target::{Origin, Target};
+use crate::{Database, Described, Error, fmt_duration};
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Migrates the database: applies, rolls back and reports its migrations",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// Database URL (postgres://… or sqlite://…). Default: the database's own
+    /// URL variable, then DATABASE_URL, then a .env file, then a SQLite file in
+    /// the working directory.
+    #[arg(short = 'u', long = "database-url", global = true, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// PostgreSQL schema to migrate (sets the search path). Default: the
+    /// server's (public).
+    #[arg(
+        short = 's',
+        long = "database-schema",
+        global = true,
+        value_name = "SCHEMA"
+    )]
+    database_schema: Option<String>,
+
+    /// Seconds to wait for another run's migration lock.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    lock_timeout: u64,
+
+    /// Also print every SQL statement sent.
+    #[arg(short = 'v', long, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations (all by default)
+    Up {
+        /// Apply at most N migrations
+        #[arg(short = 'n', long = "num", value_name = "N", conflicts_with = "to")]
+        num: Option<u32>,
+        /// Apply pending migrations up to and including NAME
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
+        /// Print the SQL the run would execute, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back applied migrations (one by default)
+    Down {
+        /// Roll back N migrations
+        #[arg(short = 'n', long = "num", value_name = "N", conflicts_with = "to")]
+        num: Option<u32>,
+        /// Roll back until NAME is the newest applied migration (NAME stays applied)
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
+        /// Print the SQL the run would execute, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow rolling back more than one migration on a remote server
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List every migration, applied or pending
+    Status {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the newest applied migration, or `none`
+    Current,
+    /// List every migration in order with what it does
+    History,
+    /// Drop every table, then apply every migration
+    Fresh {
+        /// Allow this on a remote server
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Roll back every applied migration, then apply every migration
+    Refresh {
+        /// Allow this on a remote server
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Roll back every applied migration
+    Reset {
+        /// Allow this on a remote server
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a new, empty migration file and register it
+    Generate {
+        /// What the migration does, in snake_case: add_notes_to_jobs
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the CLI for one database and returns the process exit code.
+pub fn main<M: Described>() -> ExitCode {
+    let database = &M::DATABASE;
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging(cli.verbose);
+    let history = History::of::<M>();
+    let mut secrets: Vec<String> = Vec::new();
+    let outcome = crate::rt::block_on(run(database, &history, &cli, &mut secrets));
+    let result = match outcome {
+        Ok(result) => result,
+        Err(e) => Err(Error::Refused(format!(
+            "cannot start the async runtime: {e}"
+        ))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            eprintln!("error: {}", crate::one_line(&e, &secrets));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(verbose: bool) {
+    let filter = if verbose {
+        "migration_core=info,sqlx::query=info"
+    } else {
+        "migration_core=info"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .try_init();
+}
+
+async fn run(
+    database: &Database,
+    history: &History,
+    cli: &Cli,
+    secrets: &mut Vec<String>,
+) -> Result<(), Error> {
+    match &cli.command {
+        Command::Generate { name } => {
+            let path = crate::generate::generate(database, &history.names(), name)?;
+            println!("created {}", path.display());
+            return Ok(());
+        }
+        Command::History => {
+            let summaries = history.summaries();
+            let width = summaries.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, summary) in summaries {
+                println!("{name:width$}  {summary}");
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+
+    let target = Target::resolve(database, cli.database_url.as_deref())?;
+    secrets.extend(target.secrets().into_iter().map(str::to_owned));
+    refuse_remote_destruction(&cli.command, &target)?;
+    if *target.origin() == Origin::DefaultSqlite {
+        eprintln!(
+            "no database URL configured (-u, {}, DATABASE_URL or .env): using the SQLite file {} \
+             in the working directory",
+            database.url_env, database.default_sqlite_file
+        );
+    }
+    let db = target
+        .connect(cli.database_schema.as_deref(), cli.verbose)
+        .await?;
+    let options = RunOptions {
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+    };
+    let result = execute(database, history, &cli.command, &db, &options).await;
+    let _ = db.close().await;
+    result
+}
+
+/// Destructive commands against a server that is neither local nor SQLite
+/// need `--yes`; checked before connecting.
+fn refuse_remote_destruction(command: &Command, target: &Target) -> Result<(), Error> {
+    let (what, yes) = match command {
+        Command::Fresh { yes } => ("fresh", *yes),
+        Command::Refresh { yes } => ("refresh", *yes),
+        Command::Reset { yes } => ("reset", *yes),
+        Command::Down {
+            num,
+            to,
+            yes,
+            dry_run: false,
+        } if to.is_some() || num.unwrap_or(1) > 1 => ("down of more than one migration", *yes),
+        _ => return Ok(()),
+    };
+    if yes || target.is_local() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "{what} on the remote database {target} drops data; run it again with --yes \
+         if that is what you want"
+    )))
+}
+
+async fn execute(
+    database: &Database,
+    history: &History,
+    command: &Command,
+    db: &DatabaseConnection,
+    options: &RunOptions,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let report = match command {
+        Command::Up {
+            num,
+            to,
+            dry_run: true,
+        } => {
+            let goal = goal(*num, to, Goal::All);
+            return dry_run(database, history, db, Direction::Up, &goal).await;
+        }
+        Command::Down {
+            num,
+            to,
+            dry_run: true,
+            ..
+        } => {
+            let goal = goal(*num, to, Goal::Steps(1));
+            return dry_run(database, history, db, Direction::Down, &goal).await;
+        }
+        Command::Up { num, to, .. } => {
+            let goal = goal(*num, to, Goal::All);
+            runner::up(db, history, &goal, options).await?
+        }
+        Command::Down { num, to, .. } => {
+            let goal = goal(*num, to, Goal::Steps(1));
+            runner::down(db, history, &goal, options).await?
+        }
+        Command::Current => {
+            let state = runner::read_state(db, history).await?;
+            println!("{}", state.current().unwrap_or("none"));
+            return Ok(());
+        }
+        Command::Fresh { .. } => runner::fresh(db, history, options).await?,
+        Command::Refresh { .. } => runner::refresh(db, history, options).await?,
+        Command::Reset { .. } => runner::down(db, history, &Goal::All, options).await?,
+        Command::Status { format } => return status(history, db, *format).await,
+        Command::Generate { .. } | Command::History => return Ok(()),
+    };
+    summarize(database, &report, started.elapsed());
+    Ok(())
+}
+
+async fn dry_run(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    direction: Direction,
+    goal: &Goal,
+) -> Result<(), Error> {
+    let steps = crate::dry_run::plan(db, history, direction, goal).await?;
+    for step in &steps {
+        let way = match step.direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        };
+        println!("-- {} ({way})", step.name);
+        for statement in &step.statements {
+            println!("{statement};");
+        }
+        println!();
+    }
+    let verb = match direction {
+        Direction::Up => "apply",
+        Direction::Down => "roll back",
+    };
+    eprintln!(
+        "{}: dry run: would {verb} {}; nothing was changed",
+        database.name,
+        plural(steps.len(), "migration")
+    );
+    Ok(())
+}
+
+fn goal(num: Option<u32>, to: &Option<String>, default: Goal) -> Goal {
+    match (num, to) {
+        (_, Some(name)) => Goal::To(name.clone()),
+        (Some(n), None) => Goal::Steps(n),
+        (None, None) => default,
+    }
+}
+
+fn summarize(database: &Database, report: &Report, elapsed: Duration) {
+    let up = report
+        .steps
+        .iter()
+        .filter(|s| s.direction == Direction::Up)
+        .count();
+    let down = report.steps.len() - up;
+    let position = match (&report.current, &report.head) {
+        (Some(current), Some(head)) if current == head => format!("at {current} (head)"),
+        (Some(current), _) => format!(
+            "at {current}, {} pending",
+            plural(report.pending.len(), "migration")
+        ),
+        (None, _) => format!(
+            "no migration applied, {} pending",
+            plural(report.pending.len(), "migration")
+        ),
+    };
+    let mut did = Vec::new();
+    if down > 0 {
+        did.push(format!("rolled back {}", plural(down, "migration")));
+    }
+    if up > 0 {
+        did.push(format!("applied {}", plural(up, "migration")));
+    }
+    if did.is_empty() {
+        did.push("nothing to do".to_owned());
+    }
+    eprintln!(
+        "{}: {} in {}; {position}",
+        database.name,
+        did.join(", "),
+        fmt_duration(elapsed)
+    );
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+async fn status(history: &History, db: &DatabaseConnection, format: Format) -> Result<(), Error> {
+    let state = runner::read_state(db, history).await?;
+    let rows: Vec<(String, Option<String>)> = history
+        .names()
+        .into_iter()
+        .map(|name| {
+            let at = state
+                .applied
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| iso8601(a.applied_at));
+            (name.to_owned(), at)
+        })
+        .collect();
+    match format {
+        Format::Text => {
+            let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, at) in &rows {
+                match at {
+                    Some(at) => println!("{name:width$}  applied  {at}"),
+                    None => println!("{name:width$}  pending"),
+                }
+            }
+            for name in &state.unknown {
+                println!("{name:width$}  applied  (unknown to this binary)");
+            }
+        }
+        Format::Json => {
+            let mut list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(name, at)| {
+                    serde_json::json!({
+                        "name": name,
+                        "status": if at.is_some() { "applied" } else { "pending" },
+                        "applied_at": at,
+                    })
+                })
+                .collect();
+            list.extend(state.unknown.iter().map(
+                |name| serde_json::json!({ "name": name, "status": "unknown", "applied_at": null }),
+            ));
+            let doc = serde_json::json!({
+                "current": state.current(),
+                "head": history.head(),
+                "migrations": list,
+            });
+            println!("{doc}");
+        }
+    }
+    Ok(())
+}
+
+fn iso8601(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}

@@ -1,0 +1,123 @@
+//! What the ASK and Sketch2BIM migrators do the same way.
+//!
+//! Each migrator crate lists its migrations (a [`sea_orm_migration::MigratorTrait`])
+//! and describes its database with a [`Database`]; everything else lives here,
+//! so the CLI and the applications that embed the migrator run the same code:
+//!
+//! - [`target`]: which database, from which setting, shown without its password;
+//! - [`runner`]: applying and rolling back, one transaction per migration;
+//! - [`lock`]: one run at a time per database;
+//! - [`catalog`]: what a database's catalog says about its schema;
+//! - [`cli`]: the command line both binaries share.
+
+pub mod catalog;
+pub mod cli;
+pub mod dry_run;
+mod error;
+mod generate;
+pub mod lock;
+mod rt;
+pub mod runner;
+pub mod startup;
+pub mod target;
+
+pub use error::{Error, describe_db_err, one_line};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use sea_orm_migration::async_trait;
+    pub use sea_orm_migration::{MigrationTrait, MigratorTrait};
+}
+
+/// A migrator that knows its database and can say what each of its
+/// migrations does. Declared with [`migrator!`].
+pub trait Described: sea_orm_migration::MigratorTrait {
+    /// The database this history migrates.
+    const DATABASE: Database;
+
+    /// `(name, one-line summary)` per migration, oldest first.
+    fn summaries() -> Vec<(&'static str, &'static str)>;
+}
+
+/// The first `//!` line of a migration's source: what it does, in one line.
+pub fn summary_of(source: &str) -> &str {
+    source
+        .lines()
+        .map(str::trim_start)
+        .find_map(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+/// Declares a migrator: a unit struct for a [`Database`], implementing
+/// [`sea_orm_migration::MigratorTrait`] and [`Described`], and its migration
+/// modules, oldest first (summaries come from the first `//!` line of each
+/// migration file).
+///
+/// ```ignore
+/// migration_core::migrator! {
+///     /// The Sketch2BIM migrations, oldest first.
+///     pub struct Migrator;
+///     database: DATABASE;
+///     m001_initial_schema,
+///     m002_add_legend_to_jobs,
+/// }
+/// ```
+///
+/// `generate NAME` appends the new module to this list.
+#[macro_export]
+macro_rules! migrator {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident; database: $db:path; $($m:ident),* $(,)?) => {
+        $(mod $m;)*
+
+        $(#[$meta])*
+        $vis struct $name;
+
+        #[$crate::__private::async_trait::async_trait]
+        impl $crate::__private::MigratorTrait for $name {
+            fn migrations() -> Vec<Box<dyn $crate::__private::MigrationTrait>> {
+                vec![$(Box::new($m::Migration)),*]
+            }
+        }
+
+        impl $crate::Described for $name {
+            const DATABASE: $crate::Database = $db;
+
+            fn summaries() -> Vec<(&'static str, &'static str)> {
+                vec![$((
+                    stringify!($m),
+                    $crate::summary_of(include_str!(concat!(
+                        env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
+                    ))),
+                )),*]
+            }
+        }
+    };
+}
+
+/// How one of the platform's databases is named and found.
+#[derive(Debug, Clone, Copy)]
+pub struct Database {
+    /// Short lowercase name, used in messages: `sketch2bim`.
+    pub name: &'static str,
+    /// Name for people: `Sketch2BIM`.
+    pub title: &'static str,
+    /// The environment variable naming this database's URL: `SKETCH2BIM_DATABASE_URL`.
+    pub url_env: &'static str,
+    /// SQLite file used, in the working directory, when no URL is configured.
+    pub default_sqlite_file: &'static str,
+    /// The migrator crate's directory, where `generate` writes new migrations.
+    pub crate_dir: &'static str,
+}
+
+/// `850 µs`, `12 ms`, `1.25 s`.
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1000 {
+        format!("{micros} µs")
+    } else if micros < 10_000_000 {
+        format!("{} ms", micros / 1000)
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}

@@ -1,0 +1,129 @@
+//! One run at a time per database: replicas that start together queue up
+//! instead of racing.
+//!
+//! PostgreSQL: a transaction-scoped advisory lock, keyed by database, schema
+//! and bookkeeping table, taken on a connection of its own and held by keeping
+//! that transaction open for the whole run. Being transaction-scoped it also
+//! holds behind a transaction-pooling proxy such as PgBouncer, which pins the
+//! server connection for as long as the transaction is open; the server frees
+//! it if the process dies.
+//!
+//! SQLite has no lock of its own to hold across transactions, so each step
+//! takes the file's write lock (`BEGIN IMMEDIATE`) and checks again, inside
+//! that transaction, that it is still to be done (see the runner).
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
+use std::time::Duration;
+
+use crate::Error;
+
+/// How long a run waits for another run's lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The held lock; released by [`MigrationLock::release`] or when the process ends.
+pub struct MigrationLock {
+    txn: Option<DatabaseTransaction>,
+}
+
+impl std::fmt::Debug for MigrationLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationLock")
+            .field("held", &self.txn.is_some())
+            .finish()
+    }
+}
+
+fn key_sql(table: &str) -> String {
+    format!(
+        "hashtextextended(current_database() || '/' || current_schema() || '/' || '{}', 0)",
+        table.replace('\'', "''")
+    )
+}
+
+impl MigrationLock {
+    /// Takes the lock for the bookkeeping table `table`, saying so when it has
+    /// to wait, and failing after `timeout`.
+    pub async fn acquire(
+        db: &DatabaseConnection,
+        table: &str,
+        timeout: Duration,
+    ) -> Result<MigrationLock, Error> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(MigrationLock { txn: None });
+        }
+        let failed = Error::db("taking the migration lock");
+        let txn = db.begin().await.map_err(failed)?;
+        let key = key_sql(table);
+        let got = txn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_try_advisory_xact_lock({key}) AS locked"),
+            ))
+            .await
+            .and_then(|row| match row {
+                Some(row) => row.try_get::<bool>("", "locked"),
+                None => Ok(false),
+            })
+            .map_err(Error::db("taking the migration lock"))?;
+        if !got {
+            tracing::info!(
+                "waiting for the migration lock: another run is migrating this database (timeout {} s)",
+                timeout.as_secs()
+            );
+            txn.execute_unprepared(&format!(
+                "SET LOCAL lock_timeout = '{}ms'",
+                timeout.as_millis().max(1)
+            ))
+            .await
+            .map_err(Error::db("taking the migration lock"))?;
+            if let Err(e) = txn
+                .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+                .await
+            {
+                return Err(if is_lock_timeout(&e) {
+                    Error::LockTimeout {
+                        seconds: timeout.as_secs(),
+                    }
+                } else {
+                    Error::Database {
+                        action: "taking the migration lock".into(),
+                        source: e,
+                    }
+                });
+            }
+            tracing::info!("got the migration lock");
+        }
+        Ok(MigrationLock { txn: Some(txn) })
+    }
+
+    /// Releases the lock.
+    pub async fn release(mut self) -> Result<(), Error> {
+        if let Some(txn) = self.txn.take() {
+            txn.commit()
+                .await
+                .map_err(Error::db("releasing the migration lock"))?;
+        }
+        Ok(())
+    }
+}
+
+fn is_lock_timeout(e: &DbErr) -> bool {
+    sqlstate(e).as_deref() == Some("55P03")
+}
+
+/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.
+pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => s
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}

@@ -1,0 +1,674 @@
+//! Applies and rolls back migrations, one transaction per migration.
+//!
+//! Each migration runs in a transaction together with its bookkeeping row (on
+//! PostgreSQL and SQLite alike, both have transactional DDL), so a failing
+//! statement, a crash or a kill leaves the database at the previous migration,
+//! never between two. Every run that changes migration state first reads what
+//! is applied without locking (at head that single query is the whole cost and
+//! nothing else is sent), and only when there is work takes the migration lock
+//! ([`crate::lock`]) and reads again, so the losers of a race find nothing left
+//! to do. The bookkeeping table is sea-orm-migration's (`seaql_migrations`:
+//! `version`, `applied_at` in Unix seconds), so the stock tooling reads it too.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Schema, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::{MigrationTrait, SchemaManager, seaql_migrations};
+use std::time::{Duration, Instant};
+
+use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock, sqlstate};
+use crate::{Described, Error};
+
+/// A migrator's history: its migrations in order and its bookkeeping table.
+pub struct History {
+    pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
+    table: String,
+    summaries: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("migrations", &self.names())
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+impl History {
+    pub fn of<M: Described>() -> History {
+        let migrations = M::migrations();
+        let summaries = M::summaries();
+        History {
+            summaries: migrations
+                .iter()
+                .map(|m| {
+                    summaries
+                        .iter()
+                        .find(|(name, _)| *name == m.name())
+                        .map_or("", |(_, summary)| *summary)
+                })
+                .collect(),
+            migrations,
+            table: M::migration_table_name().to_string(),
+        }
+    }
+
+    /// `(name, what it does)` per migration, oldest first.
+    pub fn summaries(&self) -> Vec<(&str, &str)> {
+        self.migrations
+            .iter()
+            .zip(&self.summaries)
+            .map(|(m, s)| (m.name(), *s))
+            .collect()
+    }
+
+    /// Migration names, oldest first.
+    pub fn names(&self) -> Vec<&str> {
+        self.migrations.iter().map(|m| m.name()).collect()
+    }
+
+    /// The newest migration's name.
+    pub fn head(&self) -> Option<&str> {
+        self.migrations.last().map(|m| m.name())
+    }
+
+    /// The bookkeeping table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn position(&self, name: &str) -> Result<usize, Error> {
+        self.migrations
+            .iter()
+            .position(|m| m.name() == name)
+            .ok_or_else(|| Error::UnknownMigration {
+                name: name.to_owned(),
+                closest: closest(name, &self.names()),
+            })
+    }
+}
+
+/// The known names closest to `name`, best first: the one with the same
+/// number (`3`, `m3`, `m0003` all mean `m003_…`), else those within a few
+/// edits of the whole name or of its beginning.
+fn closest(name: &str, known: &[&str]) -> Vec<String> {
+    let number = |s: &str| -> Option<u32> {
+        let digits = s.strip_prefix('m').unwrap_or(s);
+        let digits = digits.split('_').next().unwrap_or(digits);
+        digits.parse().ok()
+    };
+    let mut scored: Vec<(usize, &str)> = known
+        .iter()
+        .filter_map(|k| {
+            let d = if number(name).is_some() && number(name) == number(k) {
+                0
+            } else {
+                let prefix: String = k.chars().take(name.chars().count()).collect();
+                edit_distance(name, k).min(edit_distance(name, &prefix) + 1)
+            };
+            (d <= 3.max(name.len() / 4)).then_some((d, *k))
+        })
+        .collect();
+    scored.sort();
+    let best = scored.first().map_or(0, |(d, _)| *d);
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= best + 1)
+        .take(2)
+        .map(|(_, k)| k.to_owned())
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// One bookkeeping row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub name: String,
+    /// Unix seconds.
+    pub applied_at: i64,
+}
+
+/// What the bookkeeping table says.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Whether the bookkeeping table exists.
+    pub tracked: bool,
+    /// Applied migrations that this binary knows, in history order.
+    pub applied: Vec<Applied>,
+    /// Applied migrations that this binary does not know.
+    pub unknown: Vec<String>,
+}
+
+impl State {
+    fn is_applied(&self, name: &str) -> bool {
+        self.applied.iter().any(|a| a.name == name)
+    }
+
+    /// The newest applied migration, in history order.
+    pub fn current(&self) -> Option<&str> {
+        self.applied.last().map(|a| a.name.as_str())
+    }
+
+    pub(crate) fn refuse_unknown(&self) -> Result<(), Error> {
+        if self.unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Ahead {
+                names: self.unknown.clone(),
+            })
+        }
+    }
+}
+
+/// Reads the bookkeeping table with one SELECT; a missing table means nothing
+/// is applied. Issues no DDL, so a read-only role can call it.
+pub async fn read_state<C: ConnectionTrait>(db: &C, history: &History) -> Result<State, Error> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT version, applied_at FROM {} ORDER BY version",
+        quote_ident(backend, &history.table)
+    );
+    let rows = match db.query_all_raw(Statement::from_string(backend, sql)).await {
+        Ok(rows) => rows,
+        Err(e) if is_undefined_table(&e) => return Ok(State::default()),
+        Err(e) => {
+            return Err(Error::Database {
+                action: format!("reading {}", history.table),
+                source: e,
+            });
+        }
+    };
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows {
+        let read = |e| Error::Database {
+            action: format!("reading {}", history.table),
+            source: e,
+        };
+        found.push(Applied {
+            name: row.try_get::<String>("", "version").map_err(read)?,
+            applied_at: row.try_get::<i64>("", "applied_at").map_err(read)?,
+        });
+    }
+    let names = history.names();
+    let mut state = State {
+        tracked: true,
+        ..State::default()
+    };
+    for name in &names {
+        if let Some(a) = found.iter().find(|a| a.name == *name) {
+            state.applied.push(a.clone());
+        }
+    }
+    state.unknown = found
+        .into_iter()
+        .filter(|a| !names.contains(&a.name.as_str()))
+        .map(|a| a.name)
+        .collect();
+    Ok(state)
+}
+
+pub(crate) fn quote_ident(backend: DbBackend, ident: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{}`", ident.replace('`', "``")),
+        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
+    }
+}
+
+fn is_undefined_table(e: &DbErr) -> bool {
+    sqlstate(e).as_deref() == Some("42P01") || e.to_string().contains("no such table")
+}
+
+/// How far `up` or `down` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goal {
+    /// Every pending migration (`up`) or every applied one (`down`).
+    All,
+    /// At most this many.
+    Steps(u32),
+    /// `up`: up to and including this migration. `down`: until it is the
+    /// newest applied (it stays applied).
+    To(String),
+}
+
+/// Tuning of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How long to wait for another run's lock.
+    pub lock_timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
+/// Which way a step went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// One migration applied or rolled back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub direction: Direction,
+    pub elapsed: Duration,
+}
+
+/// What a run did and where it left the database.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub steps: Vec<Step>,
+    /// Newest applied migration afterwards.
+    pub current: Option<String>,
+    /// Newest migration this binary has.
+    pub head: Option<String>,
+    /// Migrations still pending afterwards, oldest first.
+    pub pending: Vec<String>,
+}
+
+impl Report {
+    fn new(history: &History, state: &State, steps: Vec<Step>) -> Report {
+        Report {
+            steps,
+            current: state.current().map(str::to_owned),
+            head: history.head().map(str::to_owned),
+            pending: history
+                .names()
+                .into_iter()
+                .filter(|n| !state.is_applied(n))
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn plan_up(history: &History, state: &State, goal: &Goal) -> Result<Vec<usize>, Error> {
+    let pending: Vec<usize> = (0..history.migrations.len())
+        .filter(|&i| !state.is_applied(history.migrations[i].name()))
+        .collect();
+    Ok(match goal {
+        Goal::All => pending,
+        Goal::Steps(n) => pending.into_iter().take(*n as usize).collect(),
+        Goal::To(name) => {
+            let last = history.position(name)?;
+            pending.into_iter().filter(|&i| i <= last).collect()
+        }
+    })
+}
+
+pub(crate) fn plan_down(
+    history: &History,
+    state: &State,
+    goal: &Goal,
+) -> Result<Vec<usize>, Error> {
+    let mut applied: Vec<usize> = (0..history.migrations.len())
+        .filter(|&i| state.is_applied(history.migrations[i].name()))
+        .collect();
+    applied.reverse();
+    Ok(match goal {
+        Goal::All => applied,
+        Goal::Steps(n) => applied.into_iter().take(*n as usize).collect(),
+        Goal::To(name) => {
+            let keep = history.position(name)?;
+            if !state.is_applied(name) {
+                return Err(Error::Refused(format!(
+                    "{name} is not applied, so down cannot stop at it"
+                )));
+            }
+            applied.into_iter().filter(|&i| i > keep).collect()
+        }
+    })
+}
+
+/// Where the database stands, changing nothing (one SELECT).
+pub async fn status<C: ConnectionTrait>(db: &C, history: &History) -> Result<Report, Error> {
+    let state = read_state(db, history).await?;
+    Ok(Report::new(history, &state, Vec::new()))
+}
+
+/// Applies pending migrations up to `goal`.
+pub async fn up(
+    db: &DatabaseConnection,
+    history: &History,
+    goal: &Goal,
+    options: &RunOptions,
+) -> Result<Report, Error> {
+    let state = read_state(db, history).await?;
+    state.refuse_unknown()?;
+    if plan_up(history, &state, goal)?.is_empty() {
+        return Ok(Report::new(history, &state, Vec::new()));
+    }
+    locked(
+        db,
+        history,
+        options,
+        |state| plan_up(history, state, goal),
+        Direction::Up,
+    )
+    .await
+}
+
+/// Rolls back applied migrations down to `goal`.
+pub async fn down(
+    db: &DatabaseConnection,
+    history: &History,
+    goal: &Goal,
+    options: &RunOptions,
+) -> Result<Report, Error> {
+    let state = read_state(db, history).await?;
+    state.refuse_unknown()?;
+    if plan_down(history, &state, goal)?.is_empty() {
+        return Ok(Report::new(history, &state, Vec::new()));
+    }
+    locked(
+        db,
+        history,
+        options,
+        |state| plan_down(history, state, goal),
+        Direction::Down,
+    )
+    .await
+}
+
+/// Rolls back every applied migration, then applies them all.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<Report, Error> {
+    let down = down(db, history, &Goal::All, options).await?;
+    let mut up = up(db, history, &Goal::All, options).await?;
+    let mut steps = down.steps;
+    steps.append(&mut up.steps);
+    up.steps = steps;
+    Ok(up)
+}
+
+/// Drops every table of the database (its current schema on PostgreSQL),
+/// bookkeeping included, then applies every migration.
+pub async fn fresh(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<Report, Error> {
+    let lock = MigrationLock::acquire(db, &history.table, options.lock_timeout).await?;
+    let dropped = drop_all_tables(db).await;
+    lock.release().await?;
+    dropped?;
+    up(db, history, &Goal::All, options).await
+}
+
+async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
+    let failed = || Error::db("dropping all tables");
+    let backend = db.get_database_backend();
+    let txn = db.begin().await.map_err(failed())?;
+    let list = match backend {
+        DbBackend::Postgres => {
+            "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    };
+    let names: Vec<String> = txn
+        .query_all_raw(Statement::from_string(backend, list))
+        .await
+        .map_err(failed())?
+        .iter()
+        .map(|r| r.try_get::<String>("", "name"))
+        .collect::<Result<_, _>>()
+        .map_err(failed())?;
+    if backend == DbBackend::Sqlite {
+        // Tables are dropped in any order; the foreign keys are checked at commit.
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .map_err(failed())?;
+    }
+    for name in &names {
+        let cascade = if backend == DbBackend::Postgres {
+            " CASCADE"
+        } else {
+            ""
+        };
+        txn.execute_unprepared(&format!(
+            "DROP TABLE IF EXISTS {}{cascade}",
+            quote_ident(backend, name)
+        ))
+        .await
+        .map_err(failed())?;
+    }
+    txn.commit().await.map_err(failed())?;
+    tracing::info!("dropped {} tables", names.len());
+    Ok(())
+}
+
+/// Takes the lock, reads the state again, and runs what `plan` then says.
+async fn locked(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+    plan: impl Fn(&State) -> Result<Vec<usize>, Error>,
+    direction: Direction,
+) -> Result<Report, Error> {
+    let lock = MigrationLock::acquire(db, &history.table, options.lock_timeout).await?;
+    let outcome = async {
+        let mut state = read_state(db, history).await?;
+        state.refuse_unknown()?;
+        let mut steps = Vec::new();
+        for index in plan(&state)? {
+            if let Some(step) = run_step(db, history, index, direction, &state, options).await? {
+                steps.push(step);
+            }
+            state = read_state_after(history, state, index, direction);
+        }
+        Ok::<_, Error>(Report::new(history, &state, steps))
+    }
+    .await;
+    let released = lock.release().await;
+    let report = outcome?;
+    released?;
+    Ok(report)
+}
+
+/// The state after step `index` went `direction` (without asking the database).
+fn read_state_after(
+    history: &History,
+    mut state: State,
+    index: usize,
+    direction: Direction,
+) -> State {
+    let name = history.migrations[index].name();
+    match direction {
+        Direction::Up => {
+            if !state.is_applied(name) {
+                state.applied.push(Applied {
+                    name: name.to_owned(),
+                    applied_at: now_unix(),
+                });
+                let order = history.names();
+                state
+                    .applied
+                    .sort_by_key(|a| order.iter().position(|n| *n == a.name));
+            }
+        }
+        Direction::Down => state.applied.retain(|a| a.name != name),
+    }
+    state.tracked = true;
+    state
+}
+
+fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Runs one migration and its bookkeeping in one transaction. Returns `None`
+/// when (SQLite) another run did this step while this one waited.
+async fn run_step(
+    db: &DatabaseConnection,
+    history: &History,
+    index: usize,
+    direction: Direction,
+    state: &State,
+    options: &RunOptions,
+) -> Result<Option<Step>, Error> {
+    let migration = &history.migrations[index];
+    let name = migration.name().to_owned();
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, &history.table);
+    let started = Instant::now();
+    let action = match direction {
+        Direction::Up => "applying it",
+        Direction::Down => "rolling it back",
+    };
+    let bookkeeping = |source| Error::Migration {
+        name: name.clone(),
+        action: "recording it",
+        source,
+    };
+
+    let txn = if backend == DbBackend::Sqlite {
+        begin_immediate(db, options).await?
+    } else {
+        db.begin()
+            .await
+            .map_err(Error::db("starting a transaction"))?
+    };
+    if !state.tracked && direction == Direction::Up {
+        let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+        create.table(sea_orm::sea_query::Alias::new(history.table.as_str()));
+        create.if_not_exists();
+        txn.execute(&create).await.map_err(bookkeeping)?;
+    }
+    if backend == DbBackend::Sqlite {
+        // No lock spans the run on SQLite: check again under the write lock.
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
+                [name.clone().into()],
+            ))
+            .await
+            .map_err(bookkeeping)?;
+        let done = row
+            .map(|r| r.try_get::<i32>("", "n"))
+            .transpose()
+            .map_err(bookkeeping)?
+            .unwrap_or(0)
+            > 0;
+        if done == (direction == Direction::Up) {
+            txn.rollback().await.map_err(bookkeeping)?;
+            return Ok(None);
+        }
+    }
+
+    let manager = SchemaManager::new(&txn);
+    let ran = match direction {
+        Direction::Up => migration.up(&manager).await,
+        Direction::Down => migration.down(&manager).await,
+    };
+    if let Err(source) = ran {
+        let _ = txn.rollback().await;
+        return Err(Error::Migration {
+            name,
+            action,
+            source,
+        });
+    }
+    let record = match direction {
+        Direction::Up => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO {table} (version, applied_at) VALUES ({}, {})",
+                placeholder(backend, 1),
+                placeholder(backend, 2)
+            ),
+            [name.clone().into(), now_unix().into()],
+        ),
+        Direction::Down => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM {table} WHERE version = {}",
+                placeholder(backend, 1)
+            ),
+            [name.clone().into()],
+        ),
+    };
+    if let Err(source) = txn.execute_raw(record).await {
+        let _ = txn.rollback().await;
+        return Err(bookkeeping(source));
+    }
+    txn.commit().await.map_err(|source| Error::Migration {
+        name: name.clone(),
+        action: "committing it",
+        source,
+    })?;
+    let elapsed = started.elapsed();
+    match direction {
+        Direction::Up => tracing::info!("applied {name} ({})", crate::fmt_duration(elapsed)),
+        Direction::Down => {
+            tracing::info!("rolled back {name} ({})", crate::fmt_duration(elapsed))
+        }
+    }
+    Ok(Some(Step {
+        name,
+        direction,
+        elapsed,
+    }))
+}
+
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// `BEGIN IMMEDIATE` on SQLite: takes the file's write lock, waiting up to the
+/// connection's busy timeout, and says so when it has to wait.
+async fn begin_immediate(
+    db: &DatabaseConnection,
+    options: &RunOptions,
+) -> Result<sea_orm::DatabaseTransaction, Error> {
+    let begin = db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    });
+    let result = crate::rt::announce_if_slow(
+        begin,
+        Duration::from_millis(500),
+        "waiting for the SQLite write lock: another run is migrating this database",
+    )
+    .await;
+    result.map_err(|e| {
+        if e.to_string().contains("database is locked") {
+            Error::LockTimeout {
+                seconds: options.lock_timeout.as_secs(),
+            }
+        } else {
+            Error::Database {
+                action: "starting a transaction".into(),
+                source: e,
+            }
+        }
+    })
+}

@@ -1,0 +1,248 @@
+//! Which database a run talks to, where that was configured, and how it is
+//! shown: a URL's password never leaves this module unmasked.
+//!
+//! The URL comes from, first found wins: the `-u/--database-url` flag; the
+//! database's own variable (`SKETCH2BIM_DATABASE_URL`, `ASK_DATABASE_URL`);
+//! `DATABASE_URL`; the same two names in a `.env` file in the working
+//! directory; else a SQLite file in the working directory.
+
+use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend};
+use std::time::Duration;
+
+use crate::{Database, Error};
+
+/// How long connecting may take before the run fails.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where the URL was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Env(&'static str),
+    DotEnv(&'static str),
+    DefaultSqlite,
+    /// Given by an application through the library API.
+    Api,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag => f.write_str("--database-url"),
+            Origin::Env(name) => write!(f, "{name}"),
+            Origin::DotEnv(name) => write!(f, "{name} in .env"),
+            Origin::DefaultSqlite => f.write_str("the default SQLite file"),
+            Origin::Api => f.write_str("the application"),
+        }
+    }
+}
+
+/// A database URL, checked and with its secrets known.
+#[derive(Clone)]
+pub struct Target {
+    url: String,
+    origin: Origin,
+    backend: DbBackend,
+    redacted: String,
+    secrets: Vec<String>,
+    host: Option<String>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &self.redacted)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl Target {
+    /// Checks `url`; the error names `origin`, never the URL's password.
+    pub fn parse(url: &str, origin: Origin) -> Result<Target, Error> {
+        let invalid = |reason: String| Error::InvalidUrl {
+            origin: origin.to_string(),
+            reason,
+        };
+        let url = url.trim();
+        let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+        let backend = match parsed.scheme() {
+            "postgres" | "postgresql" => DbBackend::Postgres,
+            "sqlite" => DbBackend::Sqlite,
+            other => {
+                return Err(invalid(format!(
+                    "unsupported scheme '{other}', expected postgres:// or sqlite://"
+                )));
+            }
+        };
+        let mut secrets = Vec::new();
+        let mut shown = parsed.clone();
+        if let Some(password) = parsed.password() {
+            secrets.push(password.to_owned());
+            let decoded = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+            if decoded != password {
+                secrets.push(decoded.into_owned());
+            }
+            let _ = shown.set_password(Some("***"));
+        }
+        // `password=` in the query string is accepted by libpq-style URLs too.
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if pairs.iter().any(|(k, _)| k == "password") {
+            let mut q = shown.query_pairs_mut();
+            q.clear();
+            for (k, v) in &pairs {
+                if k == "password" {
+                    secrets.push(v.clone());
+                    q.append_pair(k, "***");
+                } else {
+                    q.append_pair(k, v);
+                }
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+        let host = parsed.host_str().map(str::to_owned);
+        Ok(Target {
+            url: url.to_owned(),
+            origin,
+            backend,
+            redacted: shown.to_string(),
+            secrets,
+            host,
+        })
+    }
+
+    /// Finds the URL for `database` as the module docs describe.
+    pub fn resolve(database: &Database, flag: Option<&str>) -> Result<Target, Error> {
+        if let Some(url) = flag {
+            return Target::parse(url, Origin::Flag);
+        }
+        for name in [database.url_env, "DATABASE_URL"] {
+            if let Some(url) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+                return Target::parse(&url, Origin::Env(name));
+            }
+        }
+        if let Ok(iter) = dotenvy::from_path_iter(".env") {
+            let vars: Vec<(String, String)> = iter.filter_map(Result::ok).collect();
+            for name in [database.url_env, "DATABASE_URL"] {
+                if let Some((_, url)) = vars.iter().find(|(k, v)| k == name && !v.trim().is_empty())
+                {
+                    return Target::parse(url, Origin::DotEnv(name));
+                }
+            }
+        }
+        Target::parse(
+            &format!("sqlite://{}?mode=rwc", database.default_sqlite_file),
+            Origin::DefaultSqlite,
+        )
+    }
+
+    /// The URL to connect with. Never print it: use `Display`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// Passwords found in the URL, to mask wherever text might echo them.
+    pub fn secrets(&self) -> Vec<&str> {
+        self.secrets.iter().map(String::as_str).collect()
+    }
+
+    /// SQLite, or a PostgreSQL server on a loopback address or Unix socket.
+    pub fn is_local(&self) -> bool {
+        if self.backend == DbBackend::Sqlite {
+            return true;
+        }
+        match self.host.as_deref() {
+            None | Some("") | Some("localhost") => true,
+            Some(h) if h.starts_with('/') || h.starts_with("%2F") => true,
+            Some(h) => h
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false),
+        }
+    }
+
+    /// Opens a pool to the target: at most two connections (one holds the
+    /// migration lock while the other migrates), a bounded connect time, no
+    /// health-check query per checkout. `schema` sets PostgreSQL's search path.
+    pub async fn connect(
+        &self,
+        schema: Option<&str>,
+        log_statements: bool,
+    ) -> Result<DatabaseConnection, Error> {
+        let mut options = ConnectOptions::new(self.url.clone());
+        options
+            .max_connections(2)
+            .min_connections(0)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .test_before_acquire(false)
+            .sqlx_logging(log_statements)
+            .sqlx_logging_level(log::LevelFilter::Info);
+        if let Some(schema) = schema.filter(|s| !s.is_empty()) {
+            options.set_schema_search_path(schema.to_owned());
+        }
+        sea_orm::Database::connect(options)
+            .await
+            .map_err(|source| self.connect_error(source))
+    }
+
+    /// The pool retries refused connections until its timeout and then only
+    /// says it timed out: ask the network why.
+    fn connect_error(&self, source: sea_orm::DbErr) -> Error {
+        let timed_out = matches!(&source, sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+            if matches!(e.as_ref(), sea_orm::sqlx::Error::PoolTimedOut));
+        if timed_out
+            && self.backend == DbBackend::Postgres
+            && let Some(why) = self.probe_tcp()
+        {
+            return Error::Connect {
+                target: self.to_string(),
+                source: sea_orm::DbErr::Custom(why),
+            };
+        }
+        Error::Connect {
+            target: self.to_string(),
+            source,
+        }
+    }
+
+    fn probe_tcp(&self) -> Option<String> {
+        use std::net::ToSocketAddrs;
+        let parsed = url::Url::parse(&self.url).ok()?;
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty() && !h.starts_with('%'))?;
+        let port = parsed.port().unwrap_or(5432);
+        let addrs =
+            match (host.trim_start_matches('[').trim_end_matches(']'), port).to_socket_addrs() {
+                Ok(addrs) => addrs.collect::<Vec<_>>(),
+                Err(e) => return Some(format!("cannot resolve host {host}: {e}")),
+            };
+        let mut last = None;
+        for addr in addrs {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+                Ok(_) => return None,
+                Err(e) => last = Some(format!("{addr}: {}", e.to_string().to_lowercase())),
+            }
+        }
+        last.map(|why| format!("timed out after {} s ({why})", CONNECT_TIMEOUT.as_secs()))
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}

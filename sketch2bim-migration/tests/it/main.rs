@@ -1,0 +1,20 @@
+//! The Sketch2BIM migration history on real databases.
+
+mod data;
+mod head;
+
+use migration_core::runner::History;
+
+fn history() -> History {
+    History::of::<sketch2bim_migration::Migrator>()
+}
+
+#[tokio::test]
+async fn postgres_walk_matches_alembic_at_every_step() {
+    test_support::walk::postgres_walk("sketch2bim", &history()).await;
+}
+
+#[tokio::test]
+async fn sqlite_walk_matches_postgres_and_every_down_is_the_inverse() {
+    test_support::walk::sqlite_walk("sketch2bim", &history()).await;
+}
