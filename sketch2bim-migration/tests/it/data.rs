@@ -18,7 +18,9 @@ async fn int(db: &DatabaseConnection, sql: &str) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .unwrap_or_else(|| panic!("{sql}: no row"));
+    // PostgreSQL types a literal as integer, SQLite as a 64-bit one.
     row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
