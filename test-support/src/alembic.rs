@@ -6,16 +6,46 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 const SKETCH2BIM: &[(&str, &str)] = &[
-    ("001", include_str!("../fixtures/alembic/sketch2bim/001.sql")),
-    ("002", include_str!("../fixtures/alembic/sketch2bim/002.sql")),
-    ("003", include_str!("../fixtures/alembic/sketch2bim/003.sql")),
-    ("004", include_str!("../fixtures/alembic/sketch2bim/004.sql")),
-    ("005", include_str!("../fixtures/alembic/sketch2bim/005.sql")),
-    ("006", include_str!("../fixtures/alembic/sketch2bim/006.sql")),
-    ("007", include_str!("../fixtures/alembic/sketch2bim/007.sql")),
-    ("008", include_str!("../fixtures/alembic/sketch2bim/008.sql")),
-    ("009", include_str!("../fixtures/alembic/sketch2bim/009.sql")),
-    ("010", include_str!("../fixtures/alembic/sketch2bim/010.sql")),
+    (
+        "001",
+        include_str!("../fixtures/alembic/sketch2bim/001.sql"),
+    ),
+    (
+        "002",
+        include_str!("../fixtures/alembic/sketch2bim/002.sql"),
+    ),
+    (
+        "003",
+        include_str!("../fixtures/alembic/sketch2bim/003.sql"),
+    ),
+    (
+        "004",
+        include_str!("../fixtures/alembic/sketch2bim/004.sql"),
+    ),
+    (
+        "005",
+        include_str!("../fixtures/alembic/sketch2bim/005.sql"),
+    ),
+    (
+        "006",
+        include_str!("../fixtures/alembic/sketch2bim/006.sql"),
+    ),
+    (
+        "007",
+        include_str!("../fixtures/alembic/sketch2bim/007.sql"),
+    ),
+    (
+        "008",
+        include_str!("../fixtures/alembic/sketch2bim/008.sql"),
+    ),
+    (
+        "009",
+        include_str!("../fixtures/alembic/sketch2bim/009.sql"),
+    ),
+    (
+        "010",
+        include_str!("../fixtures/alembic/sketch2bim/010.sql"),
+    ),
 ];
 
 const ASK: &[(&str, &str)] = &[("001", include_str!("../fixtures/alembic/ask/001.sql"))];
