@@ -25,6 +25,7 @@ pub use error::{Error, describe_db_err, one_line};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use sea_orm::DatabaseConnection;
     pub use sea_orm_migration::async_trait;
     pub use sea_orm_migration::{MigrationTrait, MigratorTrait};
 }
@@ -35,23 +36,49 @@ pub trait Described: sea_orm_migration::MigratorTrait {
     /// The database this history migrates.
     const DATABASE: Database;
 
-    /// `(name, one-line summary)` per migration, oldest first.
+    /// `(name, leading doc paragraph)` per migration, oldest first.
     fn summaries() -> Vec<(&'static str, &'static str)>;
 }
 
-/// The first `//!` line of a migration's source: what it does, in one line.
+/// The leading `//!` paragraph of a migration's source, as written: what the
+/// migration does.
 pub fn summary_of(source: &str) -> &str {
-    source
-        .lines()
-        .map(str::trim_start)
-        .find_map(|l| l.strip_prefix("//!"))
-        .map(str::trim)
-        .unwrap_or("")
+    let start = source.find("//!").unwrap_or(source.len());
+    let mut end = start;
+    for line in source[start..].split_inclusive('\n') {
+        let text = line.trim();
+        if !text.starts_with("//!") || text == "//!" {
+            break;
+        }
+        end += line.len();
+    }
+    source[start..end].trim_end()
+}
+
+/// A `//!` paragraph joined into one line.
+pub fn one_line_doc(doc: &str) -> String {
+    doc.lines()
+        .map(|l| l.trim().trim_start_matches("//!").trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_summary_is_the_leading_doc_paragraph_in_one_line() {
+        let source = "//! Adds `x`\n//! to jobs.\n//!\n//! More.\nuse a;\n";
+        let doc = super::summary_of(source);
+        assert_eq!(doc, "//! Adds `x`\n//! to jobs.");
+        assert_eq!(super::one_line_doc(doc), "Adds `x` to jobs.");
+        assert_eq!(super::summary_of("use a;\n"), "");
+    }
 }
 
 /// Declares a migrator: a unit struct for a [`Database`], implementing
 /// [`sea_orm_migration::MigratorTrait`] and [`Described`], and its migration
-/// modules, oldest first (summaries come from the first `//!` line of each
+/// modules, oldest first (summaries come from the leading `//!` paragraph of each
 /// migration file).
 ///
 /// ```ignore
@@ -91,6 +118,35 @@ macro_rules! migrator {
                     ))),
                 )),*]
             }
+        }
+
+        /// Runs this database's pending migrations at application startup,
+        /// under the migration lock, unless `AUTO_RUN_MIGRATIONS` is `false`
+        /// (or `0`, `no`, `off`). An unrecognised value is an error.
+        pub async fn migrate_on_startup(
+            db: &$crate::__private::DatabaseConnection,
+        ) -> ::std::result::Result<$crate::startup::StartupReport, $crate::Error> {
+            $crate::startup::migrate_on_startup::<$name>(db).await
+        }
+
+        /// The newest applied migration (one SELECT; `None` on an empty
+        /// database), for health checks.
+        pub async fn current(
+            db: &$crate::__private::DatabaseConnection,
+        ) -> ::std::result::Result<::std::option::Option<::std::string::String>, $crate::Error> {
+            $crate::startup::current::<$name>(db).await
+        }
+
+        /// The migrations not yet applied, oldest first (one SELECT).
+        pub async fn pending(
+            db: &$crate::__private::DatabaseConnection,
+        ) -> ::std::result::Result<::std::vec::Vec<::std::string::String>, $crate::Error> {
+            $crate::startup::pending::<$name>(db).await
+        }
+
+        /// The newest migration this build knows.
+        pub fn head() -> &'static str {
+            $crate::startup::head::<$name>().unwrap_or("none")
         }
     };
 }

@@ -24,7 +24,7 @@ use crate::{Described, Error};
 pub struct History {
     pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
     table: String,
-    summaries: Vec<&'static str>,
+    summaries: Vec<String>,
 }
 
 impl std::fmt::Debug for History {
@@ -47,7 +47,7 @@ impl History {
                     summaries
                         .iter()
                         .find(|(name, _)| *name == m.name())
-                        .map_or("", |(_, summary)| *summary)
+                        .map_or_else(String::new, |(_, doc)| crate::one_line_doc(doc))
                 })
                 .collect(),
             migrations,
@@ -60,7 +60,7 @@ impl History {
         self.migrations
             .iter()
             .zip(&self.summaries)
-            .map(|(m, s)| (m.name(), *s))
+            .map(|(m, s)| (m.name(), s.as_str()))
             .collect()
     }
 

@@ -15,7 +15,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::runner::{self, Goal, History, RunOptions};
-use crate::{Database, Described, Error};
+use crate::{Described, Error};
 
 /// The environment variable that turns startup migration off.
 pub const AUTO_RUN_ENV: &str = "AUTO_RUN_MIGRATIONS";
@@ -86,16 +86,14 @@ impl std::fmt::Display for StartupReport {
 /// turns that off.
 pub async fn migrate_on_startup<M: Described>(
     db: &DatabaseConnection,
-    database: &Database,
 ) -> Result<StartupReport, Error> {
     let auto_run = auto_run_from_env()?;
-    migrate_with::<M>(db, database, auto_run, &RunOptions::default()).await
+    migrate_with::<M>(db, auto_run, &RunOptions::default()).await
 }
 
 /// As [`migrate_on_startup`], with the decision and options given.
 pub async fn migrate_with<M: Described>(
     db: &DatabaseConnection,
-    database: &Database,
     auto_run: bool,
     options: &RunOptions,
 ) -> Result<StartupReport, Error> {
@@ -106,7 +104,7 @@ pub async fn migrate_with<M: Described>(
         runner::status(db, &history).await?
     };
     Ok(StartupReport {
-        database: database.name,
+        database: M::DATABASE.name,
         auto_run,
         applied: report.steps.into_iter().map(|s| s.name).collect(),
         current: report.current,
@@ -122,6 +120,18 @@ pub async fn current<M: Described>(db: &DatabaseConnection) -> Result<Option<Str
         .await?
         .current()
         .map(str::to_owned))
+}
+
+/// Migrations of `M` not yet applied on `db` (one SELECT), for health checks.
+pub async fn pending<M: Described>(db: &DatabaseConnection) -> Result<Vec<String>, Error> {
+    let history = History::of::<M>();
+    let state = runner::read_state(db, &history).await?;
+    Ok(history
+        .names()
+        .into_iter()
+        .filter(|name| !state.applied.iter().any(|a| a.name == *name))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The newest migration `M` has.

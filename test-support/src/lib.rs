@@ -9,6 +9,7 @@
 //! set: nothing passes by skipping.
 
 pub mod alembic;
+pub mod cli;
 mod cluster;
 pub mod walk;
 
@@ -42,7 +43,7 @@ enum Cleanup {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -1,5 +1,7 @@
 //! The ASK migration history on real databases.
 
+mod cli;
+
 use migration_core::runner::History;
 
 fn history() -> History {

@@ -1,0 +1,649 @@
+//! The migrator binary as users run it: every command, its output, exit
+//! codes and failures, on real PostgreSQL and SQLite.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use test_support::cli::{Run, WorkDir, run, with_password, with_user};
+use test_support::walk::{applied_names, catalog};
+use test_support::{Backend, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+const NAMES: [&str; 10] = [
+    "m001_initial_schema",
+    "m002_add_legend_to_jobs",
+    "m003_add_batch_id_to_jobs",
+    "m004_add_iterations_variations_referrals",
+    "m005_add_sketchup_url",
+    "m006_remove_api_keys",
+    "m007_add_subscription_expires_at",
+    "m008_add_subscription_fields",
+    "m009_add_project_type_to_jobs",
+    "m010_remove_reader_type_column",
+];
+
+/// Runs the binary against `url` (`-u`).
+fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+async fn exec(db: &DatabaseConnection, sql: &str) {
+    if let Err(e) = db.execute_unprepared(sql).await {
+        panic!("{sql}: {e}");
+    }
+}
+
+async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
+    catalog(db)
+        .await
+        .column_names()
+        .iter()
+        .any(|(t, _)| t == table)
+}
+
+/// `bookkeeping` present at all (SQLite or PostgreSQL).
+async fn has_bookkeeping(db: &DatabaseConnection) -> bool {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE name = 'seaql_migrations'"
+        }
+        _ => "SELECT count(*) FROM pg_class WHERE relname = 'seaql_migrations'",
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a count") > 0
+}
+
+fn names(n: usize) -> Vec<&'static str> {
+    NAMES[..n].to_vec()
+}
+
+#[tokio::test]
+async fn up_down_to_and_current_on_postgres() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+
+    let current = cli(&dir, url, &["current"]).ok();
+    assert_eq!(current.stdout, "none\n");
+
+    let up = cli(&dir, url, &["up", "-n", "2"]).ok();
+    let lines = up.stderr_lines();
+    assert_eq!(lines.len(), 3, "{up:#?}");
+    assert!(
+        lines[0].starts_with("applied m001_initial_schema ("),
+        "{up:#?}"
+    );
+    assert!(
+        lines[1].starts_with("applied m002_add_legend_to_jobs ("),
+        "{up:#?}"
+    );
+    assert!(
+        lines[2].starts_with("sketch2bim: applied 2 migrations in "),
+        "{up:#?}"
+    );
+    assert!(
+        lines[2].ends_with("; at m002_add_legend_to_jobs, 8 migrations pending"),
+        "{up:#?}"
+    );
+    assert_eq!(applied_names(&db).await, names(2));
+
+    cli(&dir, url, &["up", "--to", "m005_add_sketchup_url"]).ok();
+    assert_eq!(applied_names(&db).await, names(5));
+
+    let down = cli(&dir, url, &["down"]).ok();
+    assert!(down.stderr_lines()[0].starts_with("rolled back m005_add_sketchup_url ("));
+    assert!(
+        down.stderr
+            .contains("sketch2bim: rolled back 1 migration in ")
+    );
+    assert_eq!(applied_names(&db).await, names(4));
+
+    cli(&dir, url, &["down", "--to", "m002_add_legend_to_jobs"]).ok();
+    assert_eq!(applied_names(&db).await, names(2));
+
+    cli(&dir, url, &["down", "-n", "1"]).ok();
+    assert_eq!(applied_names(&db).await, names(1));
+
+    let up = cli(&dir, url, &["up"]).ok();
+    assert_eq!(up.stderr_lines().len(), 10, "{up:#?}");
+    assert!(up.stderr.contains("sketch2bim: applied 9 migrations in "));
+    assert_eq!(applied_names(&db).await, names(10));
+
+    let again = cli(&dir, url, &["up"]).ok();
+    let lines = again.stderr_lines();
+    assert_eq!(lines.len(), 1, "{again:#?}");
+    assert!(lines[0].starts_with("sketch2bim: nothing to do in "));
+    assert!(lines[0].ends_with("; at m010_remove_reader_type_column (head)"));
+
+    let current = cli(&dir, url, &["current"]).ok();
+    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+    assert_eq!(current.stderr, "");
+    assert_eq!(dir.files(), Vec::<String>::new(), "no file written");
+}
+
+#[tokio::test]
+async fn status_lists_every_migration_in_text_and_json() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up", "-n", "3"]).ok();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT to_char(to_timestamp(applied_at) AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM seaql_migrations \
+             WHERE version = 'm001_initial_schema'",
+        ))
+        .await
+        .expect("query")
+        .expect("a row");
+    let applied_at: String = row.try_get_by_index(0).expect("a timestamp");
+
+    let text = cli(&dir, url, &["status"]).ok();
+    let lines = text.stdout_lines();
+    assert_eq!(lines.len(), 10, "{text:#?}");
+    for (i, line) in lines.iter().enumerate() {
+        let expected = if i < 3 {
+            format!("{:<40}  applied  {applied_at}", NAMES[i])
+        } else {
+            format!("{:<40}  pending", NAMES[i])
+        };
+        assert_eq!(*line, expected);
+    }
+
+    let json = cli(&dir, url, &["status", "--format", "json"]).ok();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
+    assert_eq!(doc["current"], "m003_add_batch_id_to_jobs");
+    assert_eq!(doc["head"], "m010_remove_reader_type_column");
+    let list = doc["migrations"].as_array().expect("a list");
+    assert_eq!(list.len(), 10);
+    for (i, entry) in list.iter().enumerate() {
+        assert_eq!(entry["name"], NAMES[i]);
+        if i < 3 {
+            assert_eq!(entry["status"], "applied");
+            assert_eq!(entry["applied_at"], applied_at.as_str());
+        } else {
+            assert_eq!(entry["status"], "pending");
+            assert_eq!(entry["applied_at"], serde_json::Value::Null);
+        }
+    }
+}
+
+#[test]
+fn history_describes_every_migration_without_a_database() {
+    let dir = WorkDir::new();
+    let history = run(BIN, dir.path(), &[], &["history"]).ok();
+    let lines = history.stdout_lines();
+    assert_eq!(lines.len(), 10);
+    for (line, name) in lines.iter().zip(NAMES) {
+        assert!(line.starts_with(&format!("{name:<40}  ")), "{line}");
+        assert!(line.len() > 50, "a description follows the name: {line}");
+    }
+    assert!(lines[5].contains("Drops `api_keys`"), "{}", lines[5]);
+    assert_eq!(history.stderr, "");
+    assert_eq!(dir.files(), Vec::<String>::new(), "no SQLite file created");
+}
+
+async fn dry_run_changes_nothing(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+
+    // On an empty database not even the bookkeeping table appears.
+    let plan = cli(&dir, url, &["up", "--dry-run"]).ok();
+    assert!(plan.stdout.starts_with("-- m001_initial_schema (up)\n"));
+    assert_eq!(plan.stdout.matches(" (up)\n").count(), 10);
+    assert_eq!(
+        plan.stderr_lines().last().copied(),
+        Some("sketch2bim: dry run: would apply 10 migrations; nothing was changed")
+    );
+    assert!(!has_bookkeeping(&db).await);
+    assert!(catalog(&db).await.column_names().is_empty());
+
+    cli(&dir, url, &["up", "-n", "2"]).ok();
+    let before = catalog(&db).await;
+    let plan = cli(
+        &dir,
+        url,
+        &["up", "--dry-run", "--to", "m003_add_batch_id_to_jobs"],
+    )
+    .ok();
+    let mut lines = plan.stdout_lines();
+    assert_eq!(lines.remove(0), "-- m003_add_batch_id_to_jobs (up)");
+    match backend {
+        Backend::Postgres => assert_eq!(lines.remove(0), "BEGIN;"),
+        Backend::Sqlite => {
+            // SQLite takes the write lock first, then re-checks the bookkeeping.
+            assert_eq!(lines.remove(0), "BEGIN IMMEDIATE;");
+            assert_eq!(
+                lines.remove(0),
+                "SELECT count(*) AS n FROM \"seaql_migrations\" \
+                 WHERE version = 'm003_add_batch_id_to_jobs';"
+            );
+        }
+    }
+    assert_eq!(
+        lines[0],
+        r#"ALTER TABLE "jobs" ADD COLUMN "batch_id" varchar;"#
+    );
+    assert_eq!(
+        lines[1],
+        r#"CREATE INDEX "ix_jobs_batch_id" ON "jobs" ("batch_id");"#
+    );
+    assert!(
+        lines[2].starts_with(
+            r#"INSERT INTO "seaql_migrations" (version, applied_at) VALUES ('m003_add_batch_id_to_jobs', "#
+        ),
+        "{plan:#?}"
+    );
+    assert_eq!(lines[3], "COMMIT;");
+    assert_eq!(lines[4], "");
+    assert_eq!(lines.len(), 5, "{plan:#?}");
+
+    let plan = cli(&dir, url, &["down", "--dry-run"]).ok();
+    let lines = plan.stdout_lines();
+    assert_eq!(lines[0], "-- m002_add_legend_to_jobs (down)");
+    assert!(
+        plan.stdout.contains(r#"DROP COLUMN "legend_data""#),
+        "{plan:#?}"
+    );
+    assert!(
+        plan.stdout.contains(
+            r#"DELETE FROM "seaql_migrations" WHERE version = 'm002_add_legend_to_jobs';"#
+        ),
+        "{plan:#?}"
+    );
+    assert!(
+        plan.stderr
+            .contains("would roll back 1 migration; nothing was changed")
+    );
+
+    assert_eq!(applied_names(&db).await, names(2));
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_sql_and_changes_nothing_on_postgres() {
+    dry_run_changes_nothing(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_sql_and_changes_nothing_on_sqlite() {
+    dry_run_changes_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_failing_migration_is_named_and_leaves_nothing_behind() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = with_password(test_db.url(), "hunter2");
+    cli(&dir, &url, &["up", "--to", "m003_add_batch_id_to_jobs"]).ok();
+    exec(&db, "CREATE TABLE layout_variations (x integer)").await;
+    let before = catalog(&db).await;
+
+    let up = cli(&dir, &url, &["up"]);
+    assert_eq!(up.code, 1);
+    assert_eq!(
+        up.stderr_lines().last().copied(),
+        Some(
+            "error: migration m004_add_iterations_variations_referrals failed while applying it: \
+             relation \"layout_variations\" already exists"
+        ),
+        "{up:#?}"
+    );
+    up.assert_never_shows("hunter2");
+    assert_eq!(applied_names(&db).await, names(3));
+    // iterations, created before the collision, is gone with the rest.
+    assert!(!table_exists(&db, "iterations").await);
+    assert!(!table_exists(&db, "referrals").await);
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_is_one_line_exit_1_and_never_a_password() {
+    let dir = WorkDir::new();
+
+    let malformed = run(
+        BIN,
+        dir.path(),
+        &[],
+        &["-u", "postgres://u:hunter2@[::1/x", "up"],
+    );
+    assert_eq!(malformed.code, 1);
+    assert_eq!(malformed.stderr_lines().len(), 1, "{malformed:#?}");
+    assert!(
+        malformed
+            .stderr
+            .starts_with("error: invalid database URL from --database-url: "),
+        "{malformed:#?}"
+    );
+    malformed.assert_never_shows("hunter2");
+
+    let scheme = run(
+        BIN,
+        dir.path(),
+        &[("DATABASE_URL", "mysql2://u:hunter2@h/x")],
+        &["up"],
+    );
+    assert_eq!(scheme.code, 1);
+    assert_eq!(scheme.stderr_lines().len(), 1, "{scheme:#?}");
+    assert!(scheme.stderr.contains("from DATABASE_URL"), "{scheme:#?}");
+    scheme.assert_never_shows("hunter2");
+
+    let unreachable = run(
+        BIN,
+        dir.path(),
+        &[(
+            "SKETCH2BIM_DATABASE_URL",
+            "postgres://u:hunter2@127.0.0.1:1/x",
+        )],
+        &["status"],
+    );
+    assert_eq!(unreachable.code, 1);
+    assert_eq!(unreachable.stderr_lines().len(), 1, "{unreachable:#?}");
+    assert!(
+        unreachable
+            .stderr
+            .starts_with("error: cannot connect to postgres://u:***@127.0.0.1:1/x: "),
+        "{unreachable:#?}"
+    );
+    assert!(
+        unreachable.stderr.contains("connection refused"),
+        "{unreachable:#?}"
+    );
+    unreachable.assert_never_shows("hunter2");
+
+    let usage = run(BIN, dir.path(), &[], &["up", "-n"]);
+    assert_eq!(usage.code, 2, "{usage:#?}");
+    let usage = run(BIN, dir.path(), &[], &["sideways"]);
+    assert_eq!(usage.code, 2, "{usage:#?}");
+
+    let secret_env = [
+        ("DATABASE_URL", "postgres://u:hunter2@db.example.com/x"),
+        (
+            "SKETCH2BIM_DATABASE_URL",
+            "postgres://u:hunter2@db.example.com/y",
+        ),
+    ];
+    for args in [&["--help"][..], &["up", "--help"], &["status", "-h"]] {
+        let help = run(BIN, dir.path(), &secret_env, args).ok();
+        assert!(help.stdout.contains("Usage:"), "{help:#?}");
+        help.assert_never_shows("hunter2");
+    }
+    assert_eq!(dir.files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn verbose_output_shows_sql_but_not_the_password() {
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    let url = with_password(test_db.url(), "hunter2");
+    let up = cli(&dir, &url, &["-v", "up", "-n", "1"]).ok();
+    assert!(up.stderr.contains("CREATE TABLE \\\"users\\\""), "{up:#?}");
+    up.assert_never_shows("hunter2");
+}
+
+#[tokio::test]
+async fn a_database_ahead_of_the_binary_is_refused() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up", "-n", "4"]).ok();
+    exec(
+        &db,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
+    )
+    .await;
+    let before = catalog(&db).await;
+    let expected = "error: the database is ahead of this binary: it records m011_add_floor_plans \
+                    unknown to it; deploy a binary that has it";
+    for args in [&["up"][..], &["down"], &["up", "-n", "1"], &["refresh"]] {
+        let refused = cli(&dir, url, args);
+        assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
+        assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
+    }
+    let mut expected_names = names(4);
+    expected_names.push("m011_add_floor_plans");
+    assert_eq!(applied_names(&db).await, expected_names);
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+
+    let status = cli(&dir, url, &["status"]).ok();
+    assert_eq!(
+        status.stdout_lines().last().copied(),
+        Some(
+            format!(
+                "{:<40}  applied  (unknown to this binary)",
+                "m011_add_floor_plans"
+            )
+            .as_str()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_target_is_refused_with_the_closest_names() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    let refused = cli(&dir, url, &["up", "--to", "m004_add_iterations"]);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stderr_lines(),
+        vec![
+            "error: unknown migration m004_add_iterations; did you mean \
+             m004_add_iterations_variations_referrals?"
+        ],
+        "{refused:#?}"
+    );
+    assert!(!has_bookkeeping(&db).await, "nothing ran");
+
+    cli(&dir, url, &["up", "-n", "2"]).ok();
+    let refused = cli(&dir, url, &["down", "--to", "m001_initial"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: unknown migration m001_initial; did you mean m001_initial_schema"),
+        "{refused:#?}"
+    );
+    assert_eq!(applied_names(&db).await, names(2));
+}
+
+#[test]
+fn destructive_commands_on_a_remote_server_need_yes() {
+    let dir = WorkDir::new();
+    // Nothing listens there: a refusal that came after connecting would say so.
+    let remote = "postgres://admin:hunter2@db.example.invalid:5432/sketch2bim";
+    for (args, what) in [
+        (&["fresh"][..], "fresh"),
+        (&["refresh"], "refresh"),
+        (&["reset"], "reset"),
+        (&["down", "-n", "2"], "down of more than one migration"),
+        (
+            &["down", "--to", "m001_initial_schema"],
+            "down of more than one migration",
+        ),
+    ] {
+        let refused = cli(&dir, remote, args);
+        assert_eq!(refused.code, 1, "{args:?}");
+        assert_eq!(
+            refused.stderr_lines(),
+            vec![format!(
+                "error: {what} on the remote database \
+                 postgres://admin:***@db.example.invalid:5432/sketch2bim drops data; \
+                 run it again with --yes if that is what you want"
+            )],
+            "{args:?}"
+        );
+        refused.assert_never_shows("hunter2");
+    }
+    let with_yes = cli(&dir, remote, &["reset", "--yes"]);
+    assert_eq!(with_yes.code, 1);
+    assert!(
+        with_yes
+            .stderr
+            .starts_with("error: cannot connect to postgres://admin:***@db.example.invalid"),
+        "{with_yes:#?}"
+    );
+    with_yes.assert_never_shows("hunter2");
+}
+
+async fn fresh_refresh_reset(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up"]).ok();
+    let head = catalog(&db).await;
+
+    cli(&dir, url, &["down", "-n", "5"]).ok();
+    exec(&db, "CREATE TABLE scratch (x integer)").await;
+    let fresh = cli(&dir, url, &["fresh"]).ok();
+    assert!(
+        fresh
+            .stderr
+            .contains("sketch2bim: applied 10 migrations in "),
+        "{fresh:#?}"
+    );
+    assert_eq!(applied_names(&db).await, names(10));
+    assert!(
+        !table_exists(&db, "scratch").await,
+        "fresh drops every table"
+    );
+    assert!(catalog(&db).await.diff(&head, true).is_empty());
+
+    let refresh = cli(&dir, url, &["refresh"]).ok();
+    assert!(
+        refresh
+            .stderr
+            .contains("sketch2bim: rolled back 10 migrations, applied 10 migrations in "),
+        "{refresh:#?}"
+    );
+    assert_eq!(applied_names(&db).await, names(10));
+    assert!(catalog(&db).await.diff(&head, true).is_empty());
+
+    let reset = cli(&dir, url, &["reset"]).ok();
+    assert!(
+        reset
+            .stderr
+            .contains("sketch2bim: rolled back 10 migrations in "),
+        "{reset:#?}"
+    );
+    assert_eq!(applied_names(&db).await, Vec::<&str>::new());
+    assert!(catalog(&db).await.column_names().is_empty());
+}
+
+#[tokio::test]
+async fn fresh_refresh_and_reset_on_postgres() {
+    fresh_refresh_reset(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn fresh_refresh_and_reset_on_sqlite() {
+    fresh_refresh_reset(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reading_commands_work_for_a_role_without_create_privilege() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let role = format!("kvshvl_reader_{}", std::process::id());
+    exec(&db, &format!("DROP ROLE IF EXISTS {role}")).await;
+    exec(&db, &format!("CREATE ROLE {role} LOGIN PASSWORD 'hunter2'")).await;
+    exec(
+        &db,
+        &format!("REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}"),
+    )
+    .await;
+    let reader = with_user(test_db.url(), &role, Some("hunter2"));
+
+    // On an empty database: everything pending, nothing created.
+    let status = cli(&dir, &reader, &["status"]).ok();
+    assert_eq!(status.stdout_lines().len(), 10);
+    assert!(
+        status
+            .stdout_lines()
+            .iter()
+            .all(|l| l.ends_with("  pending"))
+    );
+    assert_eq!(cli(&dir, &reader, &["current"]).ok().stdout, "none\n");
+    assert!(!has_bookkeeping(&db).await);
+
+    cli(&dir, test_db.url(), &["up"]).ok();
+    exec(&db, &format!("GRANT SELECT ON seaql_migrations TO {role}")).await;
+    let status = cli(&dir, &reader, &["status", "--format", "json"]).ok();
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    assert_eq!(doc["current"], "m010_remove_reader_type_column");
+    assert_eq!(
+        cli(&dir, &reader, &["current"]).ok().stdout,
+        "m010_remove_reader_type_column\n"
+    );
+    cli(&dir, &reader, &["history"]).ok();
+    // At head, `up` is a read too.
+    let up = cli(&dir, &reader, &["up"]).ok();
+    assert!(up.stderr.contains("nothing to do"), "{up:#?}");
+    up.assert_never_shows("hunter2");
+
+    exec(&db, &format!("DROP OWNED BY {role}")).await;
+    let _ = db.close().await;
+    drop(test_db);
+    let admin = sea_orm::Database::connect(test_support::server_url())
+        .await
+        .expect("admin connection");
+    exec(&admin, &format!("DROP ROLE {role}")).await;
+}
+
+#[test]
+fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
+    let dir = WorkDir::new();
+    let up = run(BIN, dir.path(), &[], &["up"]).ok();
+    assert_eq!(
+        up.stderr_lines()[0],
+        "no database URL configured (-u, SKETCH2BIM_DATABASE_URL, DATABASE_URL or .env): \
+         using the SQLite file sketch2bim.sqlite in the working directory"
+    );
+    assert!(up.stderr.contains("sketch2bim: applied 10 migrations in "));
+    assert_eq!(dir.files(), vec!["sketch2bim.sqlite"]);
+
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://from_dotenv.sqlite?mode=rwc\n",
+    )
+    .expect("write .env");
+    let up = run(BIN, dir.path(), &[], &["up", "-n", "1"]).ok();
+    assert!(!up.stderr.contains("no database URL configured"), "{up:#?}");
+    assert_eq!(
+        dir.files(),
+        vec![".env", "from_dotenv.sqlite", "sketch2bim.sqlite"]
+    );
+    let current = run(BIN, dir.path(), &[], &["current"]).ok();
+    assert_eq!(current.stdout, "m001_initial_schema\n");
+
+    // The database's own variable wins over DATABASE_URL and .env.
+    let current = run(
+        BIN,
+        dir.path(),
+        &[
+            ("SKETCH2BIM_DATABASE_URL", "sqlite://sketch2bim.sqlite"),
+            ("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/x"),
+        ],
+        &["current"],
+    )
+    .ok();
+    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+}

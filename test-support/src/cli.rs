@@ -1,0 +1,143 @@
+//! Running a migrator binary as users do: in a directory of its own, with
+//! none of the developer's database variables, capturing exit code and output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What one run of a binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stderr's lines.
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+
+    /// stdout's lines.
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Asserts exit code 0 and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success: {self:#?}");
+        self
+    }
+
+    /// Asserts that nothing printed contains `secret`.
+    #[track_caller]
+    pub fn assert_never_shows(&self, secret: &str) {
+        assert!(
+            !self.stdout.contains(secret) && !self.stderr.contains(secret),
+            "{secret:?} appears in the output: {self:#?}"
+        );
+    }
+}
+
+/// Variables that would point a run at a developer's database.
+const DATABASE_VARIABLES: &[&str] = &[
+    "DATABASE_URL",
+    "ASK_DATABASE_URL",
+    "SKETCH2BIM_DATABASE_URL",
+    "AUTO_RUN_MIGRATIONS",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+];
+
+/// A scratch working directory, removed afterwards.
+#[derive(Debug)]
+pub struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    pub fn new() -> WorkDir {
+        let path = std::env::temp_dir().join(format!("kvshvl_cli_{}", crate::unique_suffix()));
+        if let Err(e) = std::fs::create_dir_all(&path) {
+            panic!("cannot create {}: {e}", path.display());
+        }
+        WorkDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Files in the directory, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.path)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Default for WorkDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Runs `bin` with `args` in `dir`, with only `env` among the database
+/// variables set.
+pub fn run(bin: &str, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut command = Command::new(bin);
+    command.args(args).current_dir(dir);
+    for name in DATABASE_VARIABLES {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run {bin}: {e}"),
+    };
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `url` with `password` set, to check it never appears in output.
+pub fn with_password(url: &str, password: &str) -> String {
+    let mut parsed = match url::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(e) => panic!("not a URL: {url}: {e}"),
+    };
+    if parsed.set_password(Some(password)).is_err() {
+        panic!("cannot set a password on {url}");
+    }
+    parsed.to_string()
+}
+
+/// `url` with its user and password replaced.
+pub fn with_user(url: &str, user: &str, password: Option<&str>) -> String {
+    let mut parsed = match url::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(e) => panic!("not a URL: {url}: {e}"),
+    };
+    if parsed.set_username(user).is_err() || parsed.set_password(password).is_err() {
+        panic!("cannot set credentials on {url}");
+    }
+    parsed.to_string()
+}
