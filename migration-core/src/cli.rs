@@ -111,6 +111,10 @@ enum Command {
     Generate {
         /// What the migration does, in snake_case: add_notes_to_jobs
         name: String,
+        /// The migrator crate to write into (default: the one this binary
+        /// was built from)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -173,8 +177,8 @@ async fn run(
     secrets: &mut Vec<String>,
 ) -> Result<(), Error> {
     match &cli.command {
-        Command::Generate { name } => {
-            let path = crate::generate::generate(database, &history.names(), name)?;
+        Command::Generate { name, dir } => {
+            let path = crate::generate::generate(database, dir.as_deref(), &history.names(), name)?;
             println!("created {}", path.display());
             return Ok(());
         }

@@ -16,12 +16,14 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let _ = manager;
-        todo!("write the up step")
+        Err(DbErr::Migration("the up step is not written yet".to_owned()))
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let _ = manager;
-        todo!("write the exact inverse of the up step")
+        Err(DbErr::Migration(
+            "the down step (the exact inverse of up) is not written yet".to_owned(),
+        ))
     }
 }
 "#;
@@ -30,10 +32,12 @@ impl MigrationTrait for Migration {
 /// it; returns the new file's path.
 pub(crate) fn generate(
     database: &Database,
+    crate_dir: Option<&Path>,
     existing: &[&str],
     name: &str,
 ) -> Result<PathBuf, Error> {
-    generate_in(Path::new(database.crate_dir), existing, name, TEMPLATE)
+    let crate_dir = crate_dir.unwrap_or(Path::new(database.crate_dir));
+    generate_in(crate_dir, existing, name, TEMPLATE)
 }
 
 pub(crate) fn generate_in(

@@ -647,3 +647,48 @@ fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
     .ok();
     assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
 }
+
+#[test]
+fn generate_writes_the_next_migration_and_registers_it() {
+    let dir = WorkDir::new();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let lib = include_str!("../../src/lib.rs");
+    std::fs::write(src.join("lib.rs"), lib).expect("write lib.rs");
+    let crate_dir = dir.path().to_string_lossy().into_owned();
+
+    let generated = run(
+        BIN,
+        dir.path(),
+        &[],
+        &["generate", "add_notes_to_jobs", "--dir", &crate_dir],
+    )
+    .ok();
+    let file = src.join("m011_add_notes_to_jobs.rs");
+    assert_eq!(generated.stdout, format!("created {}\n", file.display()));
+    let body = std::fs::read_to_string(&file).expect("the new migration");
+    assert!(body.contains("impl MigrationTrait for Migration"));
+    let registered = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
+    assert_eq!(
+        registered,
+        lib.replace(
+            "    m010_remove_reader_type_column,\n",
+            "    m010_remove_reader_type_column,\n    m011_add_notes_to_jobs,\n"
+        )
+    );
+
+    let refused = run(
+        BIN,
+        dir.path(),
+        &[],
+        &["generate", "Add Notes", "--dir", &crate_dir],
+    );
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stderr_lines(),
+        vec![
+            "error: invalid migration name 'Add Notes': use lowercase letters, digits and \
+             underscores, e.g. add_notes_to_jobs"
+        ]
+    );
+}
