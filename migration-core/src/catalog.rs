@@ -153,6 +153,18 @@ impl Catalog {
         out
     }
 
+    /// Only the tables and their columns: constraints, indexes and
+    /// sequences left out.
+    pub fn tables_and_columns(&self) -> Catalog {
+        let mut out = self.clone();
+        out.sequences.clear();
+        for table in out.tables.values_mut() {
+            table.constraints.clear();
+            table.indexes.clear();
+        }
+        out
+    }
+
     /// Table name → column names in position order.
     pub fn column_names(&self) -> BTreeMap<String, Vec<String>> {
         self.tables

@@ -107,6 +107,11 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Take over a database the Alembic migrator built: record its revision's
+    /// migrations as applied (up does this by itself)
+    Adopt,
+    /// Drop the Alembic migrator's alembic_version table from an adopted database
+    DropAlembicVersion,
     /// Write a new, empty migration file and register it
     Generate {
         /// What the migration does, in snake_case: add_notes_to_jobs
@@ -280,6 +285,20 @@ async fn execute(
         Command::Fresh { .. } => runner::fresh(db, history, options).await?,
         Command::Refresh { .. } => runner::refresh(db, history, options).await?,
         Command::Reset { .. } => runner::down(db, history, &Goal::All, options).await?,
+        Command::Adopt => runner::adopt(db, history, options).await?,
+        Command::DropAlembicVersion => {
+            let dropped = runner::drop_alembic_version(db, history, options).await?;
+            eprintln!(
+                "{}: {}",
+                database.name,
+                if dropped {
+                    "dropped alembic_version"
+                } else {
+                    "no alembic_version table: nothing to do"
+                }
+            );
+            return Ok(());
+        }
         Command::Status { format } => return status(history, db, *format).await,
         Command::Generate { .. } | Command::History => return Ok(()),
     };
@@ -345,6 +364,9 @@ fn summarize(database: &Database, report: &Report, elapsed: Duration) {
         ),
     };
     let mut did = Vec::new();
+    if let Some(revision) = &report.adopted {
+        did.push(format!("adopted Alembic revision {revision}"));
+    }
     if down > 0 {
         did.push(format!("rolled back {}", plural(down, "migration")));
     }
@@ -372,6 +394,7 @@ fn plural(n: usize, word: &str) -> String {
 
 async fn status(history: &History, db: &DatabaseConnection, format: Format) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
+    let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
     let rows: Vec<(String, Option<String>)> = history
         .names()
         .into_iter()
@@ -380,7 +403,12 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
                 .applied
                 .iter()
                 .find(|a| a.name == name)
-                .map(|a| iso8601(a.applied_at));
+                .map(|a| match &alembic {
+                    Some(revision) => {
+                        format!("by Alembic (revision {revision}; recorded by the next up)")
+                    }
+                    None => iso8601(a.applied_at),
+                });
             (name.to_owned(), at)
         })
         .collect();
@@ -404,7 +432,7 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
                     serde_json::json!({
                         "name": name,
                         "status": if at.is_some() { "applied" } else { "pending" },
-                        "applied_at": at,
+                        "applied_at": if alembic.is_some() { None } else { at.as_ref() },
                     })
                 })
                 .collect();
@@ -414,6 +442,7 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
             let doc = serde_json::json!({
                 "current": state.current(),
                 "head": history.head(),
+                "alembic_revision": alembic,
                 "migrations": list,
             });
             println!("{doc}");

@@ -52,6 +52,23 @@ pub async fn plan(
     let table = quote_ident(backend, history.table());
     let mut out = Vec::with_capacity(indexes.len());
     let mut tracked = state.tracked;
+    if let Some(found) = &state.alembic {
+        // The run first records what the Alembic revision stands for.
+        let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+        create.table(sea_orm::sea_query::Alias::new(history.table()));
+        create.if_not_exists();
+        let mut statements = vec!["BEGIN".to_owned(), backend.build(&create).to_string()];
+        statements.extend(history.names()[..found.count].iter().map(|name| {
+            format!("INSERT INTO {table} (version, applied_at) VALUES ('{name}', <now>)")
+        }));
+        statements.push("COMMIT".to_owned());
+        out.push(PlannedStep {
+            name: format!("adoption of Alembic revision {}", found.revision),
+            direction: Direction::Up,
+            statements,
+        });
+        tracked = true;
+    }
     for index in indexes {
         let migration = &history.migrations[index];
         let name = migration.name().to_owned();

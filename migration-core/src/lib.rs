@@ -7,9 +7,11 @@
 //! - [`target`]: which database, from which setting, shown without its password;
 //! - [`runner`]: applying and rolling back, one transaction per migration;
 //! - [`lock`]: one run at a time per database;
+//! - [`adopt`]: taking over databases the Alembic migrator built;
 //! - [`catalog`]: what a database's catalog says about its schema;
 //! - [`cli`]: the command line both binaries share.
 
+pub mod adopt;
 pub mod catalog;
 pub mod cli;
 pub mod dry_run;

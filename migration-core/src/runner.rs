@@ -17,6 +17,7 @@ use sea_orm::{
 use sea_orm_migration::{MigrationTrait, SchemaManager, seaql_migrations};
 use std::time::{Duration, Instant};
 
+use crate::adopt::AlembicRevision;
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock, sqlstate};
 use crate::{Described, Error};
 
@@ -153,6 +154,10 @@ pub struct State {
     pub applied: Vec<Applied>,
     /// Applied migrations that this binary does not know.
     pub unknown: Vec<String>,
+    /// Set when the database was built by the Alembic migrator and our
+    /// bookkeeping is empty: `applied` then lists the migrations its revision
+    /// stands for, to be recorded by the next run that changes state.
+    pub alembic: Option<AlembicRevision>,
 }
 
 impl State {
@@ -186,7 +191,13 @@ pub async fn read_state<C: ConnectionTrait>(db: &C, history: &History) -> Result
     );
     let rows = match db.query_all_raw(Statement::from_string(backend, sql)).await {
         Ok(rows) => rows,
-        Err(e) if is_undefined_table(&e) => return Ok(State::default()),
+        Err(e) if is_undefined_table(&e) => {
+            let state = State {
+                alembic: crate::adopt::read_alembic(db, history).await?,
+                ..State::default()
+            };
+            return Ok(state.with_alembic(history));
+        }
         Err(e) => {
             return Err(Error::Database {
                 action: format!("reading {}", history.table),
@@ -210,6 +221,10 @@ pub async fn read_state<C: ConnectionTrait>(db: &C, history: &History) -> Result
         tracked: true,
         ..State::default()
     };
+    if found.is_empty() {
+        state.alembic = crate::adopt::read_alembic(db, history).await?;
+        return Ok(state.with_alembic(history));
+    }
     for name in &names {
         if let Some(a) = found.iter().find(|a| a.name == *name) {
             state.applied.push(a.clone());
@@ -221,6 +236,22 @@ pub async fn read_state<C: ConnectionTrait>(db: &C, history: &History) -> Result
         .map(|a| a.name)
         .collect();
     Ok(state)
+}
+
+impl State {
+    /// The migrations an Alembic revision stands for, as if recorded.
+    fn with_alembic(mut self, history: &History) -> State {
+        if let Some(found) = &self.alembic {
+            self.applied = history.names()[..found.count]
+                .iter()
+                .map(|name| Applied {
+                    name: (*name).to_owned(),
+                    applied_at: 0,
+                })
+                .collect();
+        }
+        self
+    }
 }
 
 pub(crate) fn quote_ident(backend: DbBackend, ident: &str) -> String {
@@ -286,12 +317,15 @@ pub struct Report {
     pub head: Option<String>,
     /// Migrations still pending afterwards, oldest first.
     pub pending: Vec<String>,
+    /// The Alembic revision this run adopted, if it did.
+    pub adopted: Option<String>,
 }
 
 impl Report {
     fn new(history: &History, state: &State, steps: Vec<Step>) -> Report {
         Report {
             steps,
+            adopted: None,
             current: state.current().map(str::to_owned),
             head: history.head().map(str::to_owned),
             pending: history
@@ -357,7 +391,7 @@ pub async fn up(
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
-    if plan_up(history, &state, goal)?.is_empty() {
+    if state.alembic.is_none() && plan_up(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
     locked(
@@ -379,7 +413,7 @@ pub async fn down(
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
-    if plan_down(history, &state, goal)?.is_empty() {
+    if state.alembic.is_none() && plan_down(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
     locked(
@@ -404,6 +438,40 @@ pub async fn refresh(
     steps.append(&mut up.steps);
     up.steps = steps;
     Ok(up)
+}
+
+/// Adopts an Alembic-built database (see [`crate::adopt`]) without applying
+/// anything else; reports where it stands.
+pub async fn adopt(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<Report, Error> {
+    let state = read_state(db, history).await?;
+    state.refuse_unknown()?;
+    if state.alembic.is_none() {
+        return Ok(Report::new(history, &state, Vec::new()));
+    }
+    locked(db, history, options, |_| Ok(Vec::new()), Direction::Up).await
+}
+
+/// Drops `alembic_version` from an adopted database, under the lock.
+/// Returns whether there was one to drop.
+pub async fn drop_alembic_version(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<bool, Error> {
+    let lock = MigrationLock::acquire(db, &history.table, options.lock_timeout).await?;
+    let outcome = async {
+        let state = read_state(db, history).await?;
+        crate::adopt::drop_alembic_version(db, state.alembic.is_none() && state.tracked).await
+    }
+    .await;
+    let released = lock.release().await;
+    let dropped = outcome?;
+    released?;
+    Ok(dropped)
 }
 
 /// Drops every table of the database (its current schema on PostgreSQL),
@@ -474,6 +542,12 @@ async fn locked(
     let outcome = async {
         let mut state = read_state(db, history).await?;
         state.refuse_unknown()?;
+        let mut adopted = None;
+        if let Some(found) = state.alembic.clone() {
+            crate::adopt::adopt(db, history, &found).await?;
+            adopted = Some(found.revision);
+            state = read_state(db, history).await?;
+        }
         let mut steps = Vec::new();
         for index in plan(&state)? {
             if let Some(step) = run_step(db, history, index, direction, &state, options).await? {
@@ -481,7 +555,9 @@ async fn locked(
             }
             state = read_state_after(history, state, index, direction);
         }
-        Ok::<_, Error>(Report::new(history, &state, steps))
+        let mut report = Report::new(history, &state, steps);
+        report.adopted = adopted;
+        Ok::<_, Error>(report)
     }
     .await;
     let released = lock.release().await;
@@ -554,10 +630,9 @@ async fn run_step(
             .map_err(Error::db("starting a transaction"))?
     };
     if !state.tracked && direction == Direction::Up {
-        let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-        create.table(sea_orm::sea_query::Alias::new(history.table.as_str()));
-        create.if_not_exists();
-        txn.execute(&create).await.map_err(bookkeeping)?;
+        create_bookkeeping(&txn, history)
+            .await
+            .map_err(bookkeeping)?;
     }
     if backend == DbBackend::Sqlite {
         // No lock spans the run on SQLite: check again under the write lock.
@@ -634,6 +709,18 @@ async fn run_step(
         direction,
         elapsed,
     }))
+}
+
+/// `CREATE TABLE IF NOT EXISTS seaql_migrations …`, as sea-orm-migration makes it.
+pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
+    db: &C,
+    history: &History,
+) -> Result<(), DbErr> {
+    let mut create =
+        Schema::new(db.get_database_backend()).create_table_from_entity(seaql_migrations::Entity);
+    create.table(sea_orm::sea_query::Alias::new(history.table.as_str()));
+    create.if_not_exists();
+    db.execute(&create).await.map(|_| ())
 }
 
 pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {

@@ -57,6 +57,8 @@ pub struct StartupReport {
     pub head: Option<String>,
     /// Migrations still pending afterwards.
     pub pending: Vec<String>,
+    /// The Alembic revision adopted by this call, if it did.
+    pub adopted: Option<String>,
 }
 
 impl std::fmt::Display for StartupReport {
@@ -69,15 +71,16 @@ impl std::fmt::Display for StartupReport {
                 self.database,
                 self.pending.len()
             )
-        } else if self.applied.is_empty() {
-            write!(f, "{}: up to date at {at}", self.database)
         } else {
-            write!(
-                f,
-                "{}: applied {}; at {at}",
-                self.database,
-                self.applied.join(", ")
-            )
+            write!(f, "{}: ", self.database)?;
+            if let Some(revision) = &self.adopted {
+                write!(f, "adopted Alembic revision {revision}; ")?;
+            }
+            if self.applied.is_empty() {
+                write!(f, "up to date at {at}")
+            } else {
+                write!(f, "applied {}; at {at}", self.applied.join(", "))
+            }
         }
     }
 }
@@ -110,6 +113,7 @@ pub async fn migrate_with<M: Described>(
         current: report.current,
         head: report.head,
         pending: report.pending,
+        adopted: report.adopted,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The ASK binary shares the CLI; these check what is ASK's own: its URL
 //! variable, its default file, its one migration.
 
+use sea_orm::ConnectionTrait;
 use test_support::TestDb;
 use test_support::cli::{WorkDir, run, with_password};
 use test_support::walk::applied_names;
@@ -60,4 +61,40 @@ fn the_default_is_ask_sqlite() {
             .stdout
             .starts_with("m001_initial_schema  The ASK schema")
     );
+}
+
+#[tokio::test]
+async fn an_alembic_built_ask_database_is_adopted_without_rerunning_001() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    test_support::alembic::build(&db, "ask", 1).await;
+    db.execute_unprepared("INSERT INTO users (email) VALUES ('reader@example.com')")
+        .await
+        .expect("seed");
+    let before = test_support::walk::catalog(&db).await;
+    let dir = WorkDir::new();
+    let env = [("ASK_DATABASE_URL", test_db.url())];
+    let up = run(BIN, dir.path(), &env, &["up"]).ok();
+    assert_eq!(
+        up.stderr_lines()[0],
+        "adopted the Alembic-built database at revision 001: recorded m001_initial_schema \
+         as applied"
+    );
+    assert!(up.stderr_lines()[1].starts_with("ask: adopted Alembic revision 001 in "));
+    assert_eq!(applied_names(&db).await, vec!["m001_initial_schema"]);
+    assert!(
+        test_support::walk::catalog(&db)
+            .await
+            .diff(&before, true)
+            .is_empty()
+    );
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT CAST(count(*) AS BIGINT) FROM users",
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 1);
 }

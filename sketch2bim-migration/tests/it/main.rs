@@ -1,5 +1,6 @@
 //! The Sketch2BIM migration history on real databases.
 
+mod adopt;
 mod cli;
 mod data;
 mod head;

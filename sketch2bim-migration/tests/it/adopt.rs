@@ -1,0 +1,394 @@
+//! Taking over databases built by the Alembic migrator: at several revisions,
+//! with rows in them, through the binary and the startup API; and refusing
+//! what cannot be adopted safely, changing nothing.
+
+use migration_core::runner::{History, RunOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use test_support::cli::{Run, WorkDir, run};
+use test_support::walk::{applied_names, catalog};
+use test_support::{TestDb, alembic};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+async fn exec(db: &DatabaseConnection, sql: &str) {
+    if let Err(e) = db.execute_unprepared(sql).await {
+        panic!("{sql}: {e}");
+    }
+}
+
+async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<Option<String>> {
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|r| {
+            r.try_get_by_index::<Option<String>>(0)
+                .expect("a text column")
+        })
+        .collect()
+}
+
+async fn bookkeeping_rows(db: &DatabaseConnection) -> i64 {
+    let sql = "SELECT CAST(count(*) AS BIGINT) FROM pg_class WHERE relname = 'seaql_migrations'";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("row");
+    if row.try_get_by_index::<i64>(0).expect("count") == 0 {
+        return -1;
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT CAST(count(*) AS BIGINT) FROM seaql_migrations",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index::<i64>(0).expect("count")
+}
+
+/// The catalog of a database freshly migrated to head.
+async fn fresh_head() -> migration_core::catalog::Catalog {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    cli(&dir, test_db.url(), &["up"]).ok();
+    catalog(&db).await
+}
+
+/// Rows as production has them at `revision`: an active user (no expiry),
+/// an inactive one, a job, and an organization on the retired 'free' tier.
+async fn seed(db: &DatabaseConnection) {
+    exec(
+        db,
+        "INSERT INTO users (email, subscription_status) VALUES \
+         ('active@example.com', 'active'), ('idle@example.com', 'inactive'); \
+         INSERT INTO jobs (id, user_id) SELECT 'job-1', id FROM users WHERE email = 'active@example.com'; \
+         INSERT INTO organizations (name, subscription_tier) VALUES ('Studio', 'free');",
+    )
+    .await;
+}
+
+async fn adopts_at(revision: usize) {
+    let head = fresh_head().await;
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", revision).await;
+    seed(&db).await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    let rev = format!("{revision:03}");
+    let names = History::of::<sketch2bim_migration::Migrator>();
+    let names = names.names();
+
+    // Reading commands see the Alembic revision and write nothing.
+    let status = cli(&dir, url, &["status"]).ok();
+    let lines = status.stdout_lines();
+    assert_eq!(
+        lines[revision - 1],
+        format!(
+            "{:<40}  applied  by Alembic (revision {rev}; recorded by the next up)",
+            names[revision - 1]
+        )
+    );
+    assert_eq!(
+        cli(&dir, url, &["current"]).ok().stdout,
+        format!("{}\n", names[revision - 1])
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1, "status created nothing");
+
+    let up = cli(&dir, url, &["up"]).ok();
+    let span = if revision == 1 {
+        names[0].to_owned()
+    } else {
+        format!("{} … {}", names[0], names[revision - 1])
+    };
+    assert_eq!(
+        up.stderr_lines()[0],
+        format!("adopted the Alembic-built database at revision {rev}: recorded {span} as applied"),
+        "{up:#?}"
+    );
+    let pending = 10 - revision;
+    let summary = if pending == 0 {
+        format!("sketch2bim: adopted Alembic revision {rev} in ")
+    } else {
+        format!(
+            "sketch2bim: adopted Alembic revision {rev}, applied {pending} migration{} in ",
+            if pending == 1 { "" } else { "s" }
+        )
+    };
+    assert!(up.stderr.contains(&summary), "{up:#?}");
+    assert_eq!(up.stderr_lines().len(), 2 + pending, "{up:#?}");
+    assert_eq!(applied_names(&db).await, names);
+    let diff = catalog(&db).await.diff(&head, true);
+    assert!(diff.is_empty(), "differs from a fresh database: {diff:#?}");
+
+    // The rows are kept; alembic_version too.
+    assert_eq!(
+        strings(&db, "SELECT email FROM users ORDER BY email").await,
+        vec![
+            Some("active@example.com".into()),
+            Some("idle@example.com".into())
+        ]
+    );
+    assert_eq!(
+        strings(&db, "SELECT id FROM jobs").await,
+        vec![Some("job-1".into())]
+    );
+    assert_eq!(
+        strings(&db, "SELECT version_num FROM alembic_version").await,
+        vec![Some(rev.clone())]
+    );
+    // 007's data step ran exactly where it was pending: the active user got
+    // an expiry and the organization left 'free' only if 007 ran here.
+    let expiry = strings(
+        &db,
+        "SELECT CAST(subscription_expires_at::date - CURRENT_DATE AS text) FROM users \
+         WHERE email = 'active@example.com'",
+    )
+    .await;
+    let tier = strings(&db, "SELECT subscription_tier FROM organizations").await;
+    if revision < 7 {
+        assert_eq!(expiry, vec![Some("30".into())]);
+        assert_eq!(tier, vec![Some("trial".into())]);
+    } else {
+        assert_eq!(expiry, vec![None]);
+        assert_eq!(tier, vec![Some("free".into())]);
+    }
+    if revision < 9 {
+        assert_eq!(
+            strings(&db, "SELECT project_type FROM jobs").await,
+            vec![Some("architecture".into())]
+        );
+    }
+
+    // And it behaves as any other database afterwards.
+    let again = cli(&dir, url, &["up"]).ok();
+    assert!(again.stderr.contains("nothing to do"), "{again:#?}");
+    cli(&dir, url, &["down", "-n", "1"]).ok();
+    assert_eq!(applied_names(&db).await, names[..9].to_vec());
+    cli(&dir, url, &["up"]).ok();
+    assert_eq!(applied_names(&db).await, names);
+    assert!(catalog(&db).await.diff(&head, true).is_empty());
+}
+
+#[tokio::test]
+async fn adopts_revision_001() {
+    adopts_at(1).await;
+}
+
+#[tokio::test]
+async fn adopts_revision_005() {
+    adopts_at(5).await;
+}
+
+#[tokio::test]
+async fn adopts_revision_006() {
+    adopts_at(6).await;
+}
+
+#[tokio::test]
+async fn adopts_revision_010() {
+    adopts_at(10).await;
+}
+
+#[tokio::test]
+async fn the_startup_api_adopts_and_says_so() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 8).await;
+    let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
+        &db,
+        true,
+        &RunOptions::default(),
+    )
+    .await
+    .expect("startup migration");
+    assert_eq!(report.adopted.as_deref(), Some("008"));
+    assert_eq!(
+        report.applied,
+        vec![
+            "m009_add_project_type_to_jobs",
+            "m010_remove_reader_type_column"
+        ]
+    );
+    assert_eq!(
+        report.to_string(),
+        "sketch2bim: adopted Alembic revision 008; applied m009_add_project_type_to_jobs, \
+         m010_remove_reader_type_column; at m010_remove_reader_type_column"
+    );
+}
+
+/// Builds an Alembic database at 005, spoils it with `sql`, and checks that
+/// `up` is refused with `expected` and changes nothing.
+async fn refused(sql: &str, expected: &str) {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    exec(&db, sql).await;
+    let before = catalog(&db).await;
+    let alembic_before = strings(&db, "SELECT version_num FROM alembic_version ORDER BY 1").await;
+    let dir = WorkDir::new();
+    for args in [&["up"][..], &["adopt"], &["status"]] {
+        let up = cli(&dir, test_db.url(), args);
+        assert_eq!(up.code, 1, "{args:?}: {up:#?}");
+        assert_eq!(up.stderr_lines(), vec![expected], "{args:?}");
+    }
+    assert_eq!(bookkeeping_rows(&db).await, -1, "no bookkeeping created");
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+    assert_eq!(
+        strings(&db, "SELECT version_num FROM alembic_version ORDER BY 1").await,
+        alembic_before
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_revision_is_refused() {
+    refused(
+        "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
+        "error: alembic_version records revision 'a1b2c3d4e5f6', which this binary does not \
+         know (it knows 001 … 010); nothing was changed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_alembic_version_is_refused() {
+    refused(
+        "DELETE FROM alembic_version",
+        "error: alembic_version is empty, so the Alembic revision of this database is \
+         unknown; nothing was changed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn several_alembic_revisions_are_refused() {
+    refused(
+        "INSERT INTO alembic_version VALUES ('004')",
+        "error: alembic_version holds 2 rows ('004', '005') where Alembic keeps one; \
+         nothing was changed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_hand_modified_schema_is_refused_with_its_differences() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    exec(
+        &db,
+        "ALTER TABLE jobs ADD COLUMN notes text; ALTER TABLE users DROP COLUMN last_login; \
+         ALTER TABLE payments ALTER COLUMN currency SET DEFAULT 'inr'",
+    )
+    .await;
+    let before = catalog(&db).await;
+    let dir = WorkDir::new();
+    let up = cli(&dir, test_db.url(), &["up"]);
+    assert_eq!(up.code, 1);
+    assert_eq!(
+        up.stderr_lines(),
+        vec![
+            "error: not adopting: the schema differs from Alembic revision 005 in 3 places \
+             (changed by hand?): column payments.currency: has character varying DEFAULT \
+             'inr'::character varying, expected character varying DEFAULT \
+             'usd'::character varying; missing column users.last_login; unexpected column \
+             jobs.notes; nothing was changed"
+        ],
+        "{up:#?}"
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1);
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+    // No scratch schema is left behind.
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
+        )
+        .await,
+        Vec::<Option<String>>::new()
+    );
+}
+
+#[tokio::test]
+async fn alembic_version_is_dropped_only_on_request_after_adoption() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 10).await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    let early = cli(&dir, url, &["drop-alembic-version"]);
+    assert_eq!(early.code, 1);
+    assert_eq!(
+        early.stderr_lines(),
+        vec![
+            "error: alembic_version is this database's only record of its migrations: run `up` \
+             (or `adopt`) first; nothing was changed"
+        ]
+    );
+    let adopt = cli(&dir, url, &["adopt"]).ok();
+    assert!(
+        adopt
+            .stderr
+            .contains("sketch2bim: adopted Alembic revision 010 in "),
+        "{adopt:#?}"
+    );
+    assert_eq!(bookkeeping_rows(&db).await, 10);
+    let dropped = cli(&dir, url, &["drop-alembic-version"]).ok();
+    assert_eq!(dropped.stderr, "sketch2bim: dropped alembic_version\n");
+    let again = cli(&dir, url, &["drop-alembic-version"]).ok();
+    assert_eq!(
+        again.stderr,
+        "sketch2bim: no alembic_version table: nothing to do\n"
+    );
+    let current = cli(&dir, url, &["current"]).ok();
+    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+}
+
+#[tokio::test]
+async fn replicas_starting_together_adopt_once() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    seed(&db).await;
+    let url = test_db.url().to_owned();
+    let dirs: Vec<WorkDir> = (0..6).map(|_| WorkDir::new()).collect();
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| s.spawn(|| cli(dir, &url, &["up"])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a run"))
+            .collect()
+    });
+    for r in &runs {
+        assert_eq!(r.code, 0, "{r:#?}");
+    }
+    let adopted = runs
+        .iter()
+        .filter(|r| r.stderr.contains("adopted Alembic revision 005"))
+        .count();
+    assert_eq!(adopted, 1, "{runs:#?}");
+    assert_eq!(bookkeeping_rows(&db).await, 10);
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT CAST(subscription_expires_at::date - CURRENT_DATE AS text) FROM users \
+             WHERE email = 'active@example.com'"
+        )
+        .await,
+        vec![Some("30".into())]
+    );
+}
