@@ -208,12 +208,16 @@ async fn run(
             database.url_env, database.default_sqlite_file
         );
     }
-    let db = target
-        .connect(cli.database_schema.as_deref(), cli.verbose)
-        .await?;
     let options = RunOptions {
         lock_timeout: Duration::from_secs(cli.lock_timeout),
     };
+    let db = target
+        .connect(
+            cli.database_schema.as_deref(),
+            cli.verbose,
+            options.lock_timeout,
+        )
+        .await?;
     let result = execute(database, history, &cli.command, &db, &options).await;
     let _ = db.close().await;
     result

@@ -177,10 +177,14 @@ impl Target {
     /// Opens a pool to the target: at most two connections (one holds the
     /// migration lock while the other migrates), a bounded connect time, no
     /// health-check query per checkout. `schema` sets PostgreSQL's search path.
+    /// Connects with at most two connections (the run and its lock), a 5 s
+    /// connect timeout and no per-query health check. On SQLite a writer
+    /// waits for another run's write lock up to `lock_timeout`.
     pub async fn connect(
         &self,
         schema: Option<&str>,
         log_statements: bool,
+        lock_timeout: std::time::Duration,
     ) -> Result<DatabaseConnection, Error> {
         let mut options = ConnectOptions::new(self.url.clone());
         options
@@ -192,6 +196,9 @@ impl Target {
             .sqlx_logging_level(log::LevelFilter::Info);
         if let Some(schema) = schema.filter(|s| !s.is_empty()) {
             options.set_schema_search_path(schema.to_owned());
+        }
+        if self.backend == DbBackend::Sqlite {
+            options.map_sqlx_sqlite_opts(move |o| o.busy_timeout(lock_timeout));
         }
         sea_orm::Database::connect(options)
             .await

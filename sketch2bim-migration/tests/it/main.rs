@@ -2,6 +2,7 @@
 
 mod adopt;
 mod cli;
+mod concurrency;
 mod data;
 mod head;
 

@@ -1,0 +1,237 @@
+//! Replicas starting together, a run killed mid-migration, and the
+//! migration lock's wait and timeout, on real PostgreSQL and SQLite.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use test_support::cli::{Run, WorkDir, run};
+use test_support::walk::{applied_names, catalog};
+use test_support::{Backend, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+async fn exec(db: &impl ConnectionTrait, sql: &str) {
+    if let Err(e) = db.execute_unprepared(sql).await {
+        panic!("{sql}: {e}");
+    }
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    row.try_get_by_index::<i64>(0)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn head_catalog(backend: Backend) -> migration_core::catalog::Catalog {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    cli(&WorkDir::new(), test_db.url(), &["up"]).ok();
+    catalog(&db).await
+}
+
+/// `n` processes run `up` at once on one fresh database: every one exits 0,
+/// every migration is applied exactly once, the schema is head's.
+async fn racing(backend: Backend, n: usize) {
+    let head = head_catalog(backend).await;
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let url = test_db.url().to_owned();
+    let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| s.spawn(|| cli(dir, &url, &["up"])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a run"))
+            .collect()
+    });
+    for r in &runs {
+        assert_eq!(r.code, 0, "{r:#?}");
+    }
+    let applied: Vec<&str> = runs
+        .iter()
+        .flat_map(|r| r.stderr_lines())
+        .filter(|l| l.starts_with("applied m"))
+        .collect();
+    assert_eq!(applied.len(), 10, "each migration applied once: {runs:#?}");
+    assert_eq!(applied_names(&db).await.len(), 10);
+    let diff = catalog(&db).await.diff(&head, true);
+    assert!(diff.is_empty(), "{diff:#?}");
+}
+
+#[tokio::test]
+async fn eight_processes_migrate_one_postgres_database_once() {
+    racing(Backend::Postgres, 8).await;
+}
+
+#[tokio::test]
+async fn four_processes_migrate_one_sqlite_file_once() {
+    racing(Backend::Sqlite, 4).await;
+}
+
+/// The key `lock.rs` locks, for a database's `seaql_migrations`.
+const LOCK_KEY: &str = "hashtextextended(current_database() || '/' || current_schema() || '/' || \
+                        'seaql_migrations', 0)";
+
+#[tokio::test]
+async fn a_run_waits_for_the_lock_says_so_and_times_out() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let holder = db.begin().await.expect("a transaction");
+    exec(
+        &holder,
+        &format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"),
+    )
+    .await;
+
+    let dir = WorkDir::new();
+    let waited = cli(&dir, test_db.url(), &["--lock-timeout", "2", "up"]);
+    assert_eq!(waited.code, 1, "{waited:#?}");
+    assert_eq!(
+        waited.stderr_lines(),
+        vec![
+            "waiting for the migration lock: another run is migrating this database (timeout 2 s)",
+            "error: timed out after 2 s waiting for the migration lock held by another run",
+        ]
+    );
+    // Reading needs no lock.
+    assert_eq!(cli(&dir, test_db.url(), &["current"]).ok().stdout, "none\n");
+
+    // Another database on the same server is not blocked.
+    let other = TestDb::postgres().await;
+    let other_up = run(
+        env!("CARGO_BIN_EXE_sketch2bim-migration"),
+        dir.path(),
+        &[],
+        &["-u", other.url(), "--lock-timeout", "2", "up", "-n", "1"],
+    );
+    assert_eq!(other_up.code, 0, "{other_up:#?}");
+
+    holder.rollback().await.expect("rollback");
+    cli(&dir, test_db.url(), &["up"]).ok();
+    assert_eq!(applied_names(&db).await.len(), 10);
+}
+
+#[tokio::test]
+async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
+    let at_006 = catalog(&db).await;
+    exec(
+        &db,
+        "INSERT INTO users (email, subscription_status) VALUES ('active@example.com', 'active'); \
+         CREATE TABLE update_log (email varchar); \
+         CREATE FUNCTION log_update() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN INSERT INTO update_log VALUES (NEW.email); RETURN NEW; END $$; \
+         CREATE TRIGGER users_updated AFTER UPDATE ON users \
+           FOR EACH ROW EXECUTE FUNCTION log_update();",
+    )
+    .await;
+
+    // m007 adds a column and updates users, then alters organizations:
+    // hold that table so the run stops there, its first statements done.
+    let holder = db.begin().await.expect("a transaction");
+    exec(&holder, "LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE").await;
+    let mut child = Command::new(BIN)
+        .args(["-u", url, "up"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("SKETCH2BIM_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the migrator");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting = count(
+            &db,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query ILIKE 'ALTER TABLE \"organizations\"%'",
+        )
+        .await;
+        if waiting == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached m007's ALTER TABLE"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    holder.rollback().await.expect("release organizations");
+
+    // The interrupted migration left nothing: not its column, not its update.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND application_name <> 'psql' AND backend_type = 'client backend' \
+         AND state <> 'idle'",
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "the killed run's session never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(applied_names(&db).await.len(), 6);
+    assert_eq!(count(&db, "SELECT count(*) FROM update_log").await, 0);
+    let mut now = catalog(&db).await;
+    now.tables.remove("update_log");
+    let diff = now.diff(&at_006, true);
+    assert!(diff.is_empty(), "{diff:#?}");
+
+    // A rerun reaches head and runs 007's data step exactly once.
+    cli(&dir, url, &["up"]).ok();
+    assert_eq!(applied_names(&db).await.len(), 10);
+    assert_eq!(count(&db, "SELECT count(*) FROM update_log").await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT CAST(subscription_expires_at::date - CURRENT_DATE AS BIGINT) FROM users"
+        )
+        .await,
+        30
+    );
+}
+
+#[tokio::test]
+async fn a_failing_migration_on_sqlite_leaves_nothing_behind() {
+    let test_db = TestDb::sqlite().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up", "--to", "m003_add_batch_id_to_jobs"]).ok();
+    exec(&db, "CREATE TABLE layout_variations (x integer)").await;
+    let before = catalog(&db).await;
+    let up = cli(&dir, url, &["up"]);
+    assert_eq!(up.code, 1);
+    assert_eq!(
+        up.stderr_lines(),
+        vec![
+            "error: migration m004_add_iterations_variations_referrals failed while applying \
+             it: table \"layout_variations\" already exists"
+        ],
+        "{up:#?}"
+    );
+    assert_eq!(applied_names(&db).await.len(), 3);
+    assert!(catalog(&db).await.diff(&before, true).is_empty());
+}
