@@ -112,6 +112,11 @@ enum Command {
     Adopt,
     /// Drop the Alembic migrator's alembic_version table from an adopted database
     DropAlembicVersion,
+    /// Schema reference files
+    Schema {
+        #[command(subcommand)]
+        action: SchemaCommand,
+    },
     /// Write a new, empty migration file and register it
     Generate {
         /// What the migration does, in snake_case: add_notes_to_jobs
@@ -120,6 +125,16 @@ enum Command {
         /// was built from)
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaCommand {
+    /// Print the database's schema as SQL that recreates it (PostgreSQL)
+    Dump {
+        /// Write to FILE instead of stdout
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -304,6 +319,9 @@ async fn execute(
             return Ok(());
         }
         Command::Status { format } => return status(history, db, *format).await,
+        Command::Schema {
+            action: SchemaCommand::Dump { output },
+        } => return schema_dump(database, history, db, output.as_deref()).await,
         Command::Generate { .. } | Command::History => return Ok(()),
     };
     summarize(database, &report, started.elapsed());
@@ -453,6 +471,50 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
         }
     }
     Ok(())
+}
+
+async fn schema_dump(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    output: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Err(Error::Refused(
+            "schema dump reads PostgreSQL's catalog: point -u at a PostgreSQL database".into(),
+        ));
+    }
+    let state = runner::read_state(db, history).await?;
+    let catalog =
+        crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
+            .await
+            .map_err(Error::db("reading the catalog"))?;
+    let sql = crate::schema::dump(&catalog, &schema_header(database, state.current()));
+    match output {
+        Some(path) => {
+            std::fs::write(path, sql).map_err(|source| Error::Io {
+                action: "cannot write",
+                path: path.display().to_string(),
+                source,
+            })?;
+            eprintln!("{}: wrote {}", database.name, path.display());
+        }
+        None => print!("{sql}"),
+    }
+    Ok(())
+}
+
+/// The header of a schema file: what it is and the command that regenerates it.
+pub fn schema_header(database: &Database, current: Option<&str>) -> String {
+    format!(
+        "{} database schema at {}, generated from the PostgreSQL catalog\n\
+         by `{}-migration schema dump`. Do not edit: change the migrations, then regenerate with\n\
+         UPDATE_SCHEMAS=1 cargo test -p {}-migration --test it schema_file",
+        database.title,
+        current.unwrap_or("no migration"),
+        database.name,
+        database.name
+    )
 }
 
 fn iso8601(unix: i64) -> String {

@@ -20,6 +20,7 @@ mod generate;
 pub mod lock;
 mod rt;
 pub mod runner;
+pub mod schema;
 pub mod startup;
 pub mod target;
 

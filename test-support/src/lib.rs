@@ -11,6 +11,7 @@
 pub mod alembic;
 pub mod cli;
 mod cluster;
+pub mod schema_file;
 pub mod walk;
 
 pub use cluster::start as start_throwaway_cluster;

@@ -21,3 +21,9 @@ async fn postgres_walk_matches_alembic_at_every_step() {
 async fn sqlite_walk_matches_postgres_and_every_down_is_the_inverse() {
     test_support::walk::sqlite_walk("sketch2bim", &history()).await;
 }
+
+#[tokio::test]
+async fn schema_file_is_what_the_migrations_build() {
+    test_support::schema_file::check(env!("CARGO_BIN_EXE_sketch2bim-migration"), "sketch2bim")
+        .await;
+}

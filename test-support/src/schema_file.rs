@@ -1,0 +1,97 @@
+//! The checked-in `schemas/<database>_schema.sql` against a fresh dump, and
+//! the dump against the catalog it came from.
+
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use crate::TestDb;
+use crate::cli::{WorkDir, run};
+use crate::walk::catalog;
+
+/// `schemas/<database>_schema.sql` in the workspace.
+pub fn path(database: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("schemas")
+        .join(format!("{database}_schema.sql"))
+}
+
+/// Migrates a fresh PostgreSQL database with `bin`, dumps it, and compares
+/// the dump with the checked-in file; `UPDATE_SCHEMAS=1` rewrites the file
+/// instead. Then loads the dump into an empty database in one transaction
+/// and checks that the catalogs are identical.
+pub async fn check(bin: &str, database: &str) {
+    let source = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    run(bin, dir.path(), &[], &["-u", source.url(), "up"]).ok();
+    let dump = run(
+        bin,
+        dir.path(),
+        &[],
+        &["-u", source.url(), "schema", "dump"],
+    )
+    .ok();
+
+    let file = path(database);
+    let command =
+        format!("UPDATE_SCHEMAS=1 cargo test -p {database}-migration --test it schema_file");
+    if std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1") {
+        if let Err(e) = std::fs::write(&file, &dump.stdout) {
+            panic!("cannot write {}: {e}", file.display());
+        }
+    }
+    let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+    if checked_in != dump.stdout {
+        let diff = line_diff(&checked_in, &dump.stdout);
+        panic!(
+            "{} differs from the schema the migrations build ({} lines):\n{}\nRegenerate it with: {command}",
+            file.display(),
+            diff.len(),
+            diff.join("\n")
+        );
+    }
+
+    let copy = TestDb::postgres().await;
+    let db = copy.connect().await;
+    let txn = db.begin().await.expect("a transaction");
+    if let Err(e) = txn.execute_unprepared(&dump.stdout).await {
+        panic!("loading the dump failed: {e}");
+    }
+    txn.commit().await.expect("commit");
+    let origin = source.connect().await;
+    let diff = catalog(&db).await.diff(&catalog(&origin).await, true);
+    assert!(
+        diff.is_empty(),
+        "the dump does not recreate the catalog: {diff:#?}"
+    );
+}
+
+/// Lines only in `old` (`-`) or only in `new` (`+`), in order.
+fn line_diff(old: &str, new: &str) -> Vec<String> {
+    let old: Vec<&str> = old.lines().collect();
+    let new: Vec<&str> = new.lines().collect();
+    // Longest common subsequence, small files.
+    let mut lcs = vec![vec![0usize; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            lcs[i][j] = if old[i] == new[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < old.len() || j < new.len() {
+        if i < old.len() && j < new.len() && old[i] == new[j] {
+            i += 1;
+            j += 1;
+        } else if j < new.len() && (i == old.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(format!("+ {}", new[j]));
+            j += 1;
+        } else {
+            out.push(format!("- {}", old[i]));
+            i += 1;
+        }
+    }
+    out
+}
