@@ -1,5 +1,5 @@
-//! The ask migrator: `cargo run -p ask-migration -- --help`.
+//! `ask-migration`: the ASK migrator's command line.
 
 fn main() -> std::process::ExitCode {
-    migration_core::cli::main::<ask_migration::Migrator>()
+    migration_core::cli::main_with_entities::<ask_migration::Migrator>(entities::ask::statements)
 }

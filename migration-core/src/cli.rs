@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::check::EntityStatements;
 use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
 use crate::target::{Origin, Target};
 use crate::{Database, Described, Error, fmt_duration};
@@ -112,6 +113,9 @@ enum Command {
     Adopt,
     /// Drop the Alembic migrator's alembic_version table from an adopted database
     DropAlembicVersion,
+    /// Compare the database with the application's entities; exit 1 listing
+    /// every difference
+    Check,
     /// Schema reference files
     Schema {
         #[command(subcommand)]
@@ -146,6 +150,15 @@ enum Format {
 
 /// Runs the CLI for one database and returns the process exit code.
 pub fn main<M: Described>() -> ExitCode {
+    main_with::<M>(None)
+}
+
+/// As [`main`], with the application's entities for `check`.
+pub fn main_with_entities<M: Described>(entities: EntityStatements) -> ExitCode {
+    main_with::<M>(Some(entities))
+}
+
+fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     let database = &M::DATABASE;
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -157,7 +170,7 @@ pub fn main<M: Described>() -> ExitCode {
     init_logging(cli.verbose);
     let history = History::of::<M>();
     let mut secrets: Vec<String> = Vec::new();
-    let outcome = crate::rt::block_on(run(database, &history, &cli, &mut secrets));
+    let outcome = crate::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
     let result = match outcome {
         Ok(result) => result,
         Err(e) => Err(Error::Refused(format!(
@@ -194,6 +207,7 @@ async fn run(
     database: &Database,
     history: &History,
     cli: &Cli,
+    entities: Option<EntityStatements>,
     secrets: &mut Vec<String>,
 ) -> Result<(), Error> {
     match &cli.command {
@@ -233,7 +247,10 @@ async fn run(
             options.lock_timeout,
         )
         .await?;
-    let result = execute(database, history, &cli.command, &db, &options).await;
+    let result = match &cli.command {
+        Command::Check => check(database, &db, entities).await,
+        command => execute(database, history, command, &db, &options).await,
+    };
     let _ = db.close().await;
     result
 }
@@ -322,7 +339,7 @@ async fn execute(
         Command::Schema {
             action: SchemaCommand::Dump { output },
         } => return schema_dump(database, history, db, output.as_deref()).await,
-        Command::Generate { .. } | Command::History => return Ok(()),
+        Command::Generate { .. } | Command::History | Command::Check => return Ok(()),
     };
     summarize(database, &report, started.elapsed());
     Ok(())
@@ -471,6 +488,41 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
         }
     }
     Ok(())
+}
+
+async fn check(
+    database: &Database,
+    db: &DatabaseConnection,
+    entities: Option<EntityStatements>,
+) -> Result<(), Error> {
+    let Some(entities) = entities else {
+        return Err(Error::Refused(format!(
+            "this {}-migration binary was built without entities to check against",
+            database.name
+        )));
+    };
+    let have =
+        crate::catalog::Catalog::read(db, &["seaql_migrations", crate::adopt::ALEMBIC_TABLE])
+            .await
+            .map_err(Error::db("reading the catalog"))?;
+    let want = crate::check::entity_catalog(db, entities).await?;
+    let differences = crate::check::compare(&have, &want);
+    if differences.is_empty() {
+        eprintln!(
+            "{}: the database matches the entities ({} tables)",
+            database.name,
+            want.tables.len()
+        );
+        return Ok(());
+    }
+    for line in &differences {
+        println!("{line}");
+    }
+    Err(Error::Refused(format!(
+        "the database differs from the entities in {} place{} (listed above)",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" }
+    )))
 }
 
 async fn schema_dump(

@@ -13,6 +13,7 @@
 
 pub mod adopt;
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod dry_run;
 mod error;

@@ -1,5 +1,7 @@
-//! The sketch2bim migrator: `cargo run -p sketch2bim-migration -- --help`.
+//! `sketch2bim-migration`: the Sketch2BIM migrator's command line.
 
 fn main() -> std::process::ExitCode {
-    migration_core::cli::main::<sketch2bim_migration::Migrator>()
+    migration_core::cli::main_with_entities::<sketch2bim_migration::Migrator>(
+        entities::sketch2bim::statements,
+    )
 }

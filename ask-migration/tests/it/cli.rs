@@ -98,3 +98,16 @@ async fn an_alembic_built_ask_database_is_adopted_without_rerunning_001() {
         .expect("row");
     assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 1);
 }
+
+#[tokio::test]
+async fn check_passes_on_a_freshly_migrated_database() {
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    let env = [("ASK_DATABASE_URL", test_db.url())];
+    run(BIN, dir.path(), &env, &["up"]).ok();
+    let check = run(BIN, dir.path(), &env, &["check"]).ok();
+    assert_eq!(
+        check.stderr,
+        "ask: the database matches the entities (3 tables)\n"
+    );
+}

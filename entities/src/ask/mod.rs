@@ -9,3 +9,12 @@ pub mod prelude {
     pub use super::payments::Entity as Payments;
     pub use super::users::Entity as Users;
 }
+
+/// The ASK tables and indexes these entities describe.
+pub fn statements(backend: sea_orm::DbBackend) -> crate::Statements {
+    crate::statements_of(backend, |c| {
+        c.add::<users::Entity>()
+            .add::<payments::Entity>()
+            .add::<groq_usage::Entity>();
+    })
+}

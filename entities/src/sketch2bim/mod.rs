@@ -21,3 +21,19 @@ pub mod prelude {
     pub use super::referrals::Entity as Referrals;
     pub use super::users::Entity as Users;
 }
+
+/// The Sketch2BIM tables and indexes these entities describe, each table
+/// after those it references.
+pub fn statements(backend: sea_orm::DbBackend) -> crate::Statements {
+    crate::statements_of(backend, |c| {
+        c.add::<users::Entity>()
+            .add::<organizations::Entity>()
+            .add::<jobs::Entity>()
+            .add::<payments::Entity>()
+            .add::<project_versions::Entity>()
+            .add::<organization_members::Entity>()
+            .add::<iterations::Entity>()
+            .add::<layout_variations::Entity>()
+            .add::<referrals::Entity>();
+    })
+}
