@@ -34,10 +34,10 @@ pub async fn check(bin: &str, database: &str) {
     let file = path(database);
     let command =
         format!("UPDATE_SCHEMAS=1 cargo test -p {database}-migration --test it schema_file");
-    if std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1") {
-        if let Err(e) = std::fs::write(&file, &dump.stdout) {
-            panic!("cannot write {}: {e}", file.display());
-        }
+    if std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1")
+        && let Err(e) = std::fs::write(&file, &dump.stdout)
+    {
+        panic!("cannot write {}: {e}", file.display());
     }
     let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
     if checked_in != dump.stdout {
