@@ -129,6 +129,10 @@ enum Command {
         /// was built from)
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
+        /// Write the changes from the database's schema to the entities'
+        /// (the database must be at head)
+        #[arg(long)]
+        autogenerate: bool,
     },
 }
 
@@ -211,7 +215,11 @@ async fn run(
     secrets: &mut Vec<String>,
 ) -> Result<(), Error> {
     match &cli.command {
-        Command::Generate { name, dir } => {
+        Command::Generate {
+            name,
+            dir,
+            autogenerate: false,
+        } => {
             let path = crate::generate::generate(database, dir.as_deref(), &history.names(), name)?;
             println!("created {}", path.display());
             return Ok(());
@@ -249,6 +257,11 @@ async fn run(
         .await?;
     let result = match &cli.command {
         Command::Check => check(database, &db, entities).await,
+        Command::Generate {
+            name,
+            dir,
+            autogenerate: true,
+        } => autogenerate(database, history, &db, entities, dir.as_deref(), name).await,
         command => execute(database, history, command, &db, &options).await,
     };
     let _ = db.close().await;
@@ -487,6 +500,50 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
             println!("{doc}");
         }
     }
+    Ok(())
+}
+
+async fn autogenerate(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    entities: Option<EntityStatements>,
+    dir: Option<&std::path::Path>,
+    name: &str,
+) -> Result<(), Error> {
+    let Some(entities) = entities else {
+        return Err(Error::Refused(format!(
+            "this {}-migration binary was built without entities to generate from",
+            database.name
+        )));
+    };
+    let state = runner::read_state(db, history).await?;
+    state.refuse_unknown()?;
+    let pending: Vec<&str> = history
+        .names()
+        .into_iter()
+        .filter(|n| !state.applied.iter().any(|a| a.name == *n))
+        .collect();
+    if !pending.is_empty() || state.alembic.is_some() {
+        return Err(Error::Refused(format!(
+            "the database is not at head ({} pending): run up first, so the new migration \
+             starts where the others end",
+            pending.join(", ")
+        )));
+    }
+    let have = crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    let want = crate::check::entity_catalog(db, entities).await?;
+    let Some(source) = crate::autogen::migration_source(&have, &want) else {
+        eprintln!(
+            "{}: the database already matches the entities; no migration written",
+            database.name
+        );
+        return Ok(());
+    };
+    let path = crate::generate::generate_source(database, dir, &history.names(), name, &source)?;
+    println!("created {}", path.display());
     Ok(())
 }
 

@@ -40,6 +40,18 @@ pub(crate) fn generate(
     generate_in(crate_dir, existing, name, TEMPLATE)
 }
 
+/// As [`generate`], with the file's contents given.
+pub(crate) fn generate_source(
+    database: &Database,
+    crate_dir: Option<&Path>,
+    existing: &[&str],
+    name: &str,
+    source: &str,
+) -> Result<PathBuf, Error> {
+    let crate_dir = crate_dir.unwrap_or(Path::new(database.crate_dir));
+    generate_in(crate_dir, existing, name, source)
+}
+
 pub(crate) fn generate_in(
     crate_dir: &Path,
     existing: &[&str],

@@ -12,6 +12,7 @@
 //! - [`cli`]: the command line both binaries share.
 
 pub mod adopt;
+mod autogen;
 pub mod catalog;
 pub mod check;
 pub mod cli;

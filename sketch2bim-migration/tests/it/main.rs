@@ -1,6 +1,7 @@
 //! The Sketch2BIM migration history on real databases.
 
 mod adopt;
+mod autogen;
 mod check;
 mod cli;
 mod concurrency;
