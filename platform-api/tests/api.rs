@@ -1,0 +1,239 @@
+//! The service on real databases: startup migration, `/health`, a job with
+//! its iterations, and startup failures.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use entities::sketch2bim::{iterations, jobs, users};
+use platform_api::AppState;
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use test_support::TestDb;
+
+/// `GET path` on `port`: status code and JSON body.
+fn get(port: u16, path: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+/// Serves `state` on a free local port, in the background.
+async fn serve(state: AppState) -> u16 {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, platform_api::router(state)).await;
+    });
+    port
+}
+
+async fn state(ask: &TestDb, sketch2bim: &TestDb) -> AppState {
+    AppState {
+        ask: ask.connect().await,
+        sketch2bim: sketch2bim.connect().await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_migrates_both_databases_and_health_reports_head() {
+    let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
+    let state = state(&ask, &sketch2bim).await;
+    let reports = platform_api::migrate(&state, true).await.expect("migrate");
+    assert_eq!(reports[0].applied, vec!["m001_initial_schema"]);
+    assert_eq!(reports[1].applied.len(), 10);
+    let port = serve(state).await;
+    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/health"))
+        .await
+        .expect("request");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({
+            "ask": {"current": "m001_initial_schema", "head": "m001_initial_schema", "pending": 0},
+            "sketch2bim": {
+                "current": "m010_remove_reader_type_column",
+                "head": "m010_remove_reader_type_column",
+                "pending": 0
+            }
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_comes_with_its_iterations() {
+    let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
+    let state = state(&ask, &sketch2bim).await;
+    platform_api::migrate(&state, true).await.expect("migrate");
+    let db = &state.sketch2bim;
+    let user = users::ActiveModel {
+        email: Set("ada@example.com".into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("user");
+    jobs::ActiveModel {
+        id: Set("job-1".into()),
+        user_id: Set(user.id),
+        plan_data: Set(Some(json!({"rooms": 3}))),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("job");
+    for (id, parent) in [("it-1", None), ("it-2", Some("it-1"))] {
+        iterations::ActiveModel {
+            id: Set(id.into()),
+            job_id: Set("job-1".into()),
+            user_id: Set(user.id),
+            parent_iteration_id: Set(parent.map(str::to_owned)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("iteration");
+    }
+    let port = serve(state).await;
+    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/jobs/job-1"))
+        .await
+        .expect("request");
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], "job-1");
+    assert_eq!(body["status"], "queued");
+    assert_eq!(body["plan_data"], json!({"rooms": 3}));
+    let ids: Vec<&Value> = body["iterations"]
+        .as_array()
+        .expect("iterations")
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert_eq!(ids, vec!["it-1", "it-2"]);
+    assert_eq!(body["iterations"][1]["parent_iteration_id"], "it-1");
+
+    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/jobs/nope"))
+        .await
+        .expect("request");
+    assert_eq!(status, 404);
+    assert_eq!(body, json!({"error": "no job nope"}));
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_platform-api");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[tokio::test]
+async fn with_auto_run_off_the_binary_serves_and_reports_pending() {
+    let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .env("ASK_DATABASE_URL", ask.url())
+        .env("SKETCH2BIM_DATABASE_URL", sketch2bim.url())
+        .env("AUTO_RUN_MIGRATIONS", "false")
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start platform-api");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break get(port, "/health");
+        }
+        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            panic!("platform-api did not start serving");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(health.0, 200);
+    assert_eq!(
+        health.1,
+        json!({
+            "ask": {"current": null, "head": "m001_initial_schema", "pending": 1},
+            "sketch2bim": {"current": null, "head": "m010_remove_reader_type_column", "pending": 10}
+        })
+    );
+    let db = sketch2bim.connect().await;
+    assert_eq!(
+        test_support::walk::catalog(&db).await.tables.len(),
+        0,
+        "nothing migrated"
+    );
+}
+
+#[test]
+fn startup_failures_are_one_line_and_exit_1() {
+    let run = |env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        for var in [
+            "ASK_DATABASE_URL",
+            "SKETCH2BIM_DATABASE_URL",
+            "AUTO_RUN_MIGRATIONS",
+            "DATABASE_URL",
+        ] {
+            command.env_remove(var);
+        }
+        command.envs(env.iter().copied());
+        let out = command.output().expect("run platform-api");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "error: ASK_DATABASE_URL is not set: the service needs the ASK database's URL\n"
+    );
+    let (code, stderr) = run(&[
+        ("ASK_DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/ask"),
+        (
+            "SKETCH2BIM_DATABASE_URL",
+            "postgres://u:hunter2@127.0.0.1:1/sketch2bim",
+        ),
+        ("AUTO_RUN_MIGRATIONS", "maybe"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "error: invalid AUTO_RUN_MIGRATIONS=\"maybe\": expected one of true, false, 1, 0, yes, no, on or off\n"
+    );
+    let (code, stderr) = run(&[
+        ("ASK_DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/ask"),
+        (
+            "SKETCH2BIM_DATABASE_URL",
+            "postgres://u:hunter2@127.0.0.1:1/sketch2bim",
+        ),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("error: cannot connect to postgres://u:***@127.0.0.1:1/ask: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
