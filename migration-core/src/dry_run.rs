@@ -69,13 +69,18 @@ pub async fn plan(
         });
         tracked = true;
     }
-    for index in indexes {
+    let count = indexes.len();
+    for (n, index) in indexes.into_iter().enumerate() {
         let migration = &history.migrations[index];
         let name = migration.name().to_owned();
         let mut statements = vec![match backend {
             DbBackend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
             _ => "BEGIN".to_owned(),
         }];
+        if backend == DbBackend::Postgres && n + 1 < count {
+            // Only the run's last commit waits for the disk (see runner).
+            statements.push("SET LOCAL synchronous_commit = off".to_owned());
+        }
         if !tracked && direction == Direction::Up {
             let mut create =
                 Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);

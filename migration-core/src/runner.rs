@@ -549,8 +549,12 @@ async fn locked(
             state = read_state(db, history).await?;
         }
         let mut steps = Vec::new();
-        for index in plan(&state)? {
-            if let Some(step) = run_step(db, history, index, direction, &state, options).await? {
+        let planned = plan(&state)?;
+        for (n, &index) in planned.iter().enumerate() {
+            let flush = n + 1 == planned.len();
+            if let Some(step) =
+                run_step(db, history, index, direction, &state, options, flush).await?
+            {
                 steps.push(step);
             }
             state = read_state_after(history, state, index, direction);
@@ -599,6 +603,13 @@ fn now_unix() -> i64 {
 
 /// Runs one migration and its bookkeeping in one transaction. Returns `None`
 /// when (SQLite) another run did this step while this one waited.
+///
+/// On PostgreSQL only the last step of a run (`flush`) waits for its commit
+/// to reach disk; the others commit with `synchronous_commit = off`, saving a
+/// WAL flush each. Commits are replayed in order after a crash, so a crash
+/// can only lose a suffix of the run's steps, each whole (a migration and
+/// its bookkeeping row commit together), and the last commit makes them all
+/// durable before the run reports success.
 async fn run_step(
     db: &DatabaseConnection,
     history: &History,
@@ -606,6 +617,7 @@ async fn run_step(
     direction: Direction,
     state: &State,
     options: &RunOptions,
+    flush: bool,
 ) -> Result<Option<Step>, Error> {
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
@@ -629,6 +641,11 @@ async fn run_step(
             .await
             .map_err(Error::db("starting a transaction"))?
     };
+    if backend == DbBackend::Postgres && !flush {
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await
+            .map_err(bookkeeping)?;
+    }
     if !state.tracked && direction == Direction::Up {
         create_bookkeeping(&txn, history)
             .await
