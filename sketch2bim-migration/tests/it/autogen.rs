@@ -50,6 +50,9 @@ migration-core = {{ path = "{ws}/migration-core" }}
 entities = {{ path = "{ws}/entities" }}
 sea-orm-migration = {{ version = "2.0.4", default-features = false, features = ["sqlx-postgres", "sqlx-sqlite", "with-json", "with-chrono"] }}
 sea-orm = {{ version = "2.0.4", default-features = false, features = ["macros", "with-json", "with-chrono", "sqlx-postgres", "sqlx-sqlite", "postgres-use-serial-pk"] }}
+
+[patch.crates-io]
+sqlx-core = {{ path = "{ws}/vendor/sqlx-core" }}
 "#
         ),
     )
