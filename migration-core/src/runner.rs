@@ -9,6 +9,12 @@
 //! ([`crate::lock`]) and reads again, so the losers of a race find nothing left
 //! to do. The bookkeeping table is sea-orm-migration's (`seaql_migrations`:
 //! `version`, `applied_at` in Unix seconds), so the stock tooling reads it too.
+//!
+//! On PostgreSQL a migration whose statements cannot depend on the database
+//! (it reads nothing and opens no transaction of its own, see
+//! [`crate::dry_run`]) is recorded first and sent as one batch, bookkeeping
+//! row included, between its BEGIN and COMMIT: three round trips however many
+//! statements it has. Any other migration runs statement by statement.
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Schema, SqliteTransactionMode,
@@ -634,6 +640,14 @@ async fn run_step(
         source,
     };
 
+    // On PostgreSQL a migration that cannot depend on what the database
+    // holds is recorded first and sent as one batch inside its transaction:
+    // BEGIN, the batch, COMMIT, three round trips whatever its size.
+    let recorded = match backend {
+        DbBackend::Postgres => crate::dry_run::record(migration.as_ref(), direction, backend).await,
+        _ => None,
+    };
+
     let txn = if backend == DbBackend::Sqlite {
         begin_immediate(db, options).await?
     } else {
@@ -641,6 +655,31 @@ async fn run_step(
             .await
             .map_err(Error::db("starting a transaction"))?
     };
+    if let Some(statements) = recorded {
+        let mut batch = Vec::with_capacity(statements.len() + 3);
+        if !flush {
+            batch.push("SET LOCAL synchronous_commit = off".to_owned());
+        }
+        if !state.tracked && direction == Direction::Up {
+            batch.push(
+                backend
+                    .build(&bookkeeping_table(backend, history))
+                    .to_string(),
+            );
+        }
+        batch.extend(statements.iter().map(Statement::to_string));
+        batch.push(record_statement(backend, &table, &name, direction).to_string());
+        if let Err(source) = txn.execute_unprepared(&batch.join(";\n")).await {
+            let _ = txn.rollback().await;
+            return Err(Error::Migration {
+                name,
+                action,
+                source,
+            });
+        }
+        return finish(txn, name, direction, started).await;
+    }
+
     if backend == DbBackend::Postgres && !flush {
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await
@@ -686,7 +725,22 @@ async fn run_step(
             source,
         });
     }
-    let record = match direction {
+    let record = record_statement(backend, &table, &name, direction);
+    if let Err(source) = txn.execute_raw(record).await {
+        let _ = txn.rollback().await;
+        return Err(bookkeeping(source));
+    }
+    finish(txn, name, direction, started).await
+}
+
+/// The bookkeeping row's INSERT (up) or DELETE (down).
+pub(crate) fn record_statement(
+    backend: DbBackend,
+    table: &str,
+    name: &str,
+    direction: Direction,
+) -> Statement {
+    match direction {
         Direction::Up => Statement::from_sql_and_values(
             backend,
             format!(
@@ -694,7 +748,7 @@ async fn run_step(
                 placeholder(backend, 1),
                 placeholder(backend, 2)
             ),
-            [name.clone().into(), now_unix().into()],
+            [name.into(), now_unix().into()],
         ),
         Direction::Down => Statement::from_sql_and_values(
             backend,
@@ -702,13 +756,18 @@ async fn run_step(
                 "DELETE FROM {table} WHERE version = {}",
                 placeholder(backend, 1)
             ),
-            [name.clone().into()],
+            [name.into()],
         ),
-    };
-    if let Err(source) = txn.execute_raw(record).await {
-        let _ = txn.rollback().await;
-        return Err(bookkeeping(source));
     }
+}
+
+/// Commits a step's transaction and reports it.
+async fn finish(
+    txn: sea_orm::DatabaseTransaction,
+    name: String,
+    direction: Direction,
+    started: Instant,
+) -> Result<Option<Step>, Error> {
     txn.commit().await.map_err(|source| Error::Migration {
         name: name.clone(),
         action: "committing it",
@@ -733,11 +792,19 @@ pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
     db: &C,
     history: &History,
 ) -> Result<(), DbErr> {
-    let mut create =
-        Schema::new(db.get_database_backend()).create_table_from_entity(seaql_migrations::Entity);
+    let create = bookkeeping_table(db.get_database_backend(), history);
+    db.execute(&create).await.map(|_| ())
+}
+
+/// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table.
+pub(crate) fn bookkeeping_table(
+    backend: DbBackend,
+    history: &History,
+) -> sea_orm::sea_query::TableCreateStatement {
+    let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
     create.table(sea_orm::sea_query::Alias::new(history.table.as_str()));
     create.if_not_exists();
-    db.execute(&create).await.map(|_| ())
+    create
 }
 
 pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {

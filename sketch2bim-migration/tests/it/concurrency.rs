@@ -162,7 +162,8 @@ async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
         let waiting = count(
             &db,
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query ILIKE 'ALTER TABLE \"organizations\"%'",
+             AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE \"organizations\"%' \
+             AND pid <> pg_backend_pid()",
         )
         .await;
         if waiting == 1 {

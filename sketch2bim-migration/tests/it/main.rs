@@ -2,6 +2,7 @@
 
 mod adopt;
 mod autogen;
+mod batching;
 mod check;
 mod cli;
 mod concurrency;
