@@ -7,7 +7,7 @@
 //! queries with no rows. The
 //! migrations of this project never branch on what a query returns, so what is
 //! recorded is what a real run sends, bookkeeping included. On PostgreSQL a
-//! real run records a migration the same way ([`record`]) and sends what it
+//! real run records a migration the same way (`record`) and sends what it
 //! recorded in one round trip.
 
 use sea_orm::sea_query::Value;
