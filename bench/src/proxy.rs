@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 pub struct Counts {
     pub connections: usize,
     pub round_trips: usize,
-    /// SQL of each simple query (`Q`) and each parsed statement (`P`).
+    /// SQL of each statement of each simple query (`Q`, a batch counting
+    /// once per statement) and of each parsed statement (`P`).
     pub statements: Vec<String>,
     /// Extended-protocol executions (`E`).
     pub executions: usize,
@@ -146,7 +147,11 @@ fn parse(pending: &mut Vec<u8>, started: &mut bool, counts: &Mutex<Counts>) {
         };
         if let Ok(mut c) = counts.lock() {
             match kind {
-                b'Q' => c.statements.push(format!("Q {}", sql(body))),
+                b'Q' => {
+                    for statement in split_statements(&sql(body)) {
+                        c.statements.push(format!("Q {statement}"));
+                    }
+                }
                 b'P' => {
                     // Statement name, then the query.
                     let name_end = body.iter().position(|b| *b == 0).unwrap_or(0);
@@ -158,5 +163,60 @@ fn parse(pending: &mut Vec<u8>, started: &mut bool, counts: &Mutex<Counts>) {
             }
         }
         pending.drain(..len + 1);
+    }
+}
+
+/// The statements of a simple query, split at semicolons outside quotes
+/// (`'…'`, `"…"`, `$$…$$`).
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut single, mut double, mut dollar) = (false, false, false);
+    let mut current = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if !double && !dollar => single = !single,
+            '"' if !single && !dollar => double = !double,
+            '$' if !single && !double && chars.peek() == Some(&'$') => {
+                dollar = !dollar;
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+                continue;
+            }
+            ';' if !single && !double && !dollar => {
+                let statement = current.trim();
+                if !statement.is_empty() {
+                    out.push(statement.to_owned());
+                }
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    let statement = current.trim();
+    if !statement.is_empty() {
+        out.push(statement.to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_splits_at_semicolons_outside_quotes() {
+        assert_eq!(
+            super::split_statements(
+                "BEGIN;\nUPDATE \"a;b\" SET x = 'c;d';\nDO $$ BEGIN PERFORM 1; END $$;"
+            ),
+            vec![
+                "BEGIN",
+                "UPDATE \"a;b\" SET x = 'c;d'",
+                "DO $$ BEGIN PERFORM 1; END $$"
+            ]
+        );
     }
 }
