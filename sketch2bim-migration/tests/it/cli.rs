@@ -137,24 +137,26 @@ async fn status_lists_every_migration_in_text_and_json() {
     let dir = WorkDir::new();
     let url = test_db.url();
     cli(&dir, url, &["up", "-n", "3"]).ok();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
+    // Each applied migration's time as the database records it, in ISO 8601.
+    let applied_at: Vec<String> = db
+        .query_all_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
             "SELECT to_char(to_timestamp(applied_at) AT TIME ZONE 'UTC', \
-             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM seaql_migrations \
-             WHERE version = 'm001_initial_schema'",
+             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM seaql_migrations ORDER BY version",
         ))
         .await
         .expect("query")
-        .expect("a row");
-    let applied_at: String = row.try_get_by_index(0).expect("a timestamp");
+        .iter()
+        .map(|row| row.try_get_by_index(0).expect("a timestamp"))
+        .collect();
+    assert_eq!(applied_at.len(), 3);
 
     let text = cli(&dir, url, &["status"]).ok();
     let lines = text.stdout_lines();
     assert_eq!(lines.len(), 10, "{text:#?}");
     for (i, line) in lines.iter().enumerate() {
         let expected = if i < 3 {
-            format!("{:<40}  applied  {applied_at}", NAMES[i])
+            format!("{:<40}  applied  {}", NAMES[i], applied_at[i])
         } else {
             format!("{:<40}  pending", NAMES[i])
         };
@@ -171,7 +173,7 @@ async fn status_lists_every_migration_in_text_and_json() {
         assert_eq!(entry["name"], NAMES[i]);
         if i < 3 {
             assert_eq!(entry["status"], "applied");
-            assert_eq!(entry["applied_at"], applied_at.as_str());
+            assert_eq!(entry["applied_at"], applied_at[i].as_str());
         } else {
             assert_eq!(entry["status"], "pending");
             assert_eq!(entry["applied_at"], serde_json::Value::Null);
