@@ -35,7 +35,8 @@ struct Cli {
         short = 's',
         long = "database-schema",
         global = true,
-        value_name = "SCHEMA"
+        value_name = "SCHEMA",
+        value_parser = parse_schema
     )]
     database_schema: Option<String>,
 
@@ -630,4 +631,12 @@ fn iso8601(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// `-s ''` means the server's default, as when `-s` is not given.
+fn parse_schema(schema: &str) -> Result<String, String> {
+    if !schema.is_empty() {
+        crate::target::check_schema_name(schema)?;
+    }
+    Ok(schema.to_owned())
 }

@@ -57,17 +57,31 @@ impl MigrationLock {
         let failed = Error::db("taking the migration lock");
         let txn = db.begin().await.map_err(failed)?;
         let key = key_sql(table);
-        let got = txn
+        let (schema, got) = txn
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                format!("SELECT pg_try_advisory_xact_lock({key}) AS locked"),
+                format!(
+                    "SELECT current_schema() AS schema, current_setting('search_path') AS path, \
+                     current_schema() IS NOT NULL AND pg_try_advisory_xact_lock({key}) AS locked"
+                ),
             ))
             .await
             .and_then(|row| match row {
-                Some(row) => row.try_get::<bool>("", "locked"),
-                None => Ok(false),
+                Some(row) => Ok((
+                    row.try_get::<Option<String>>("", "schema")?
+                        .ok_or(row.try_get::<String>("", "path")?),
+                    row.try_get::<bool>("", "locked")?,
+                )),
+                None => Ok((Err(String::new()), false)),
             })
             .map_err(Error::db("taking the migration lock"))?;
+        if let Err(path) = schema {
+            let _ = txn.rollback().await;
+            return Err(Error::Refused(format!(
+                "no schema to migrate: none of the search path ({path}) exists in the database; \
+                 create the schema first"
+            )));
+        }
         if !got {
             tracing::info!(
                 "waiting for the migration lock: another run is migrating this database (timeout {} s)",

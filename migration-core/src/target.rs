@@ -175,11 +175,10 @@ impl Target {
     }
 
     /// Opens a pool to the target: at most two connections (one holds the
-    /// migration lock while the other migrates), a bounded connect time, no
-    /// health-check query per checkout. `schema` sets PostgreSQL's search path.
-    /// Connects with at most two connections (the run and its lock), a 5 s
-    /// connect timeout and no per-query health check. On SQLite a writer
-    /// waits for another run's write lock up to `lock_timeout`.
+    /// migration lock while the other migrates), a 5 s connect timeout, no
+    /// health-check query per checkout. `schema` sets PostgreSQL's search
+    /// path. On SQLite a writer waits for another run's write lock up to
+    /// `lock_timeout`.
     pub async fn connect(
         &self,
         schema: Option<&str>,
@@ -195,6 +194,7 @@ impl Target {
             .sqlx_logging(log_statements)
             .sqlx_logging_level(log::LevelFilter::Info);
         if let Some(schema) = schema.filter(|s| !s.is_empty()) {
+            check_schema_name(schema).map_err(Error::Refused)?;
             options.set_schema_search_path(schema.to_owned());
         }
         if self.backend == DbBackend::Sqlite {
@@ -251,5 +251,18 @@ impl Target {
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.redacted)
+    }
+}
+
+/// A schema name `-s` can take: one schema, quoted as given. A `"` or `,`
+/// would change the `SET search_path` statement sent on every connection
+/// (and the server's refusal would only show as a connect timeout).
+pub fn check_schema_name(schema: &str) -> Result<(), String> {
+    if schema.is_empty() || schema.contains(['"', ',', '\0']) {
+        Err(format!(
+            "invalid schema name {schema:?}: give one schema name, without '\"' or ','"
+        ))
+    } else {
+        Ok(())
     }
 }

@@ -388,6 +388,53 @@ async fn bad_input_is_one_line_exit_1_and_never_a_password() {
 }
 
 #[tokio::test]
+async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = with_password(test_db.url(), "hunter2");
+
+    // A quote would rewrite the search path statement: a usage error.
+    let quoted = cli(&dir, &url, &["-s", "we\"ird", "up"]);
+    assert_eq!(quoted.code, 2, "{quoted:#?}");
+    assert_eq!(
+        quoted.stderr_lines()[0],
+        "error: invalid value 'we\"ird' for '--database-schema <SCHEMA>': invalid schema \
+         name \"we\\\"ird\": give one schema name, without '\"' or ','"
+    );
+
+    // A schema that does not exist: nothing to create the tables in.
+    let missing = cli(&dir, &url, &["-s", "floor_plans", "up"]);
+    assert_eq!(missing.code, 1, "{missing:#?}");
+    assert_eq!(
+        missing.stderr_lines(),
+        vec![
+            "error: no schema to migrate: none of the search path (floor_plans) exists in the \
+             database; create the schema first"
+        ]
+    );
+    missing.assert_never_shows("hunter2");
+    assert!(!has_bookkeeping(&db).await);
+    assert!(!table_exists(&db, "users").await);
+
+    // Once it exists, the same command migrates it.
+    exec(&db, "CREATE SCHEMA floor_plans").await;
+    cli(&dir, &url, &["-s", "floor_plans", "up", "-n", "1"]).ok();
+    assert!(!table_exists(&db, "users").await, "public is untouched");
+    let in_schema = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*)::int AS n FROM floor_plans.seaql_migrations",
+        ))
+        .await
+        .expect("the schema's bookkeeping")
+        .expect("a row")
+        .try_get::<i32>("", "n")
+        .expect("a count");
+    assert_eq!(in_schema, 1);
+}
+
+#[tokio::test]
 async fn verbose_output_shows_sql_but_not_the_password() {
     let test_db = TestDb::postgres().await;
     let dir = WorkDir::new();
