@@ -54,6 +54,21 @@ impl MigrationLock {
         if db.get_database_backend() != DbBackend::Postgres {
             return Ok(MigrationLock { txn: None });
         }
+        // The lock's transaction keeps one pooled connection for the whole
+        // run while the steps run on another: a one-connection pool would
+        // wait on itself until the pool's acquire timeout.
+        if let sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_) = &db.inner {
+            let max = db
+                .get_postgres_connection_pool()
+                .options()
+                .get_max_connections();
+            if max < 2 {
+                return Err(Error::Refused(format!(
+                    "the connection pool allows {max} connection(s); migrating needs 2 \
+                     (one holds the migration lock): set max_connections to at least 2"
+                )));
+            }
+        }
         let failed = Error::db("taking the migration lock");
         let txn = db.begin().await.map_err(failed)?;
         let key = key_sql(table);

@@ -119,3 +119,45 @@ async fn batched_and_statement_by_statement_migrations_in_one_postgres_run() {
     assert!(applied_names(&db).await.is_empty());
     assert_eq!(tables(&db).await, vec!["seaql_migrations"]);
 }
+
+/// The startup API on an app's pool of one connection: the lock would keep
+/// that connection and the run would wait on itself, so it is refused at
+/// once, by name; at head, where no lock is taken, it is fine.
+#[tokio::test]
+async fn a_one_connection_pool_is_refused_before_anything_runs() {
+    let test_db = TestDb::postgres().await;
+    let mut options = sea_orm::ConnectOptions::new(test_db.url().to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    let app = sea_orm::Database::connect(options).await.expect("connect");
+    let refused = sketch2bim_migration::migrate_on_startup(&app)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        migration_core::one_line(&refused, &[]),
+        "the connection pool allows 1 connection(s); migrating needs 2 (one holds the \
+         migration lock): set max_connections to at least 2"
+    );
+    let db = test_db.connect().await;
+    assert_eq!(tables(&db).await, Vec::<String>::new(), "not even bookkeeping");
+
+    runner::up(
+        &db,
+        &sketch2bim_migration_history(),
+        &Goal::All,
+        &RunOptions::default(),
+    )
+    .await
+    .expect("up on a pool of two");
+    let report = sketch2bim_migration::migrate_on_startup(&app)
+        .await
+        .expect("at head");
+    assert!(report.applied.is_empty());
+    assert_eq!(
+        report.current.as_deref(),
+        Some("m010_remove_reader_type_column")
+    );
+}
+
+fn sketch2bim_migration_history() -> History {
+    History::of::<sketch2bim_migration::Migrator>()
+}
