@@ -122,7 +122,7 @@ enum Command {
         #[command(subcommand)]
         action: SchemaCommand,
     },
-    /// Write a new, empty migration file and register it
+    /// Write a new migration file and register it: empty, or with --autogenerate the changes that make the database match the entities
     Generate {
         /// What the migration does, in snake_case: add_notes_to_jobs
         name: String,
