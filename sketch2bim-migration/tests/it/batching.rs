@@ -138,7 +138,11 @@ async fn a_one_connection_pool_is_refused_before_anything_runs() {
          migration lock): set max_connections to at least 2"
     );
     let db = test_db.connect().await;
-    assert_eq!(tables(&db).await, Vec::<String>::new(), "not even bookkeeping");
+    assert_eq!(
+        tables(&db).await,
+        Vec::<String>::new(),
+        "not even bookkeeping"
+    );
 
     runner::up(
         &db,
