@@ -1,5 +1,5 @@
 //! The full walk through a migration history, shared by both migrator crates'
-//! tests: up one migration at a time, comparing the catalog with the Alembic
+//! tests: up one migration at a time, comparing the schema with the Alembic
 //! reference at that revision, then down one and back, comparing with the
 //! step before.
 
@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use crate::{Backend, TestDb, alembic};
 
 /// Bookkeeping tables, left out of schema comparisons.
-pub const BOOKKEEPING: &[&str] = &["seaql_migrations", "alembic_version"];
+pub use crate::alembic::BOOKKEEPING;
 
 /// Reads the catalog, bookkeeping left out.
 pub async fn catalog(db: &DatabaseConnection) -> Catalog {
@@ -47,54 +47,71 @@ fn assert_no_diff(diff: Vec<String>, context: &str) {
 }
 
 /// The reference catalogs of `database` ("ask" or "sketch2bim") at every
-/// revision, index 0 being the empty database, built on PostgreSQL from the
-/// Alembic steps.
+/// revision, index 0 being the empty database: each Alembic dump loaded into
+/// a fresh PostgreSQL database.
 pub async fn alembic_catalogs(database: &str) -> Vec<Catalog> {
-    let reference = TestDb::postgres().await;
-    let db = reference.connect().await;
+    let empty = TestDb::postgres().await;
+    let db = empty.connect().await;
     let mut catalogs = vec![catalog(&db).await];
-    for (revision, sql) in alembic::steps(database) {
-        if let Err(e) = db.execute_unprepared(sql).await {
-            panic!("Alembic step {database} {revision} failed: {e}");
-        }
-        catalogs.push(catalog(&db).await);
-    }
     let _ = db.close().await;
+    for revision in 1..=alembic::revisions(database).len() {
+        let reference = TestDb::postgres().await;
+        let db = reference.connect().await;
+        alembic::build_schema_only(&db, database, revision).await;
+        catalogs.push(catalog(&db).await);
+        let _ = db.close().await;
+    }
     catalogs
 }
 
-/// PostgreSQL: after `up` to each migration the catalog equals Alembic's at
-/// that revision, column positions included; `down` returns it to the
-/// previous revision's (positions aside), and `up` again to this one.
+/// `pg_dump -s` of the test database, normalized as the fixtures are.
+pub fn dump(test_db: &TestDb) -> String {
+    alembic::normalize(&alembic::pg_dump(test_db.url()))
+}
+
+/// PostgreSQL: after `up` to each migration, `pg_dump -s` of the database is
+/// the Alembic dump at that revision, text for text (bookkeeping tables and
+/// the dump's comments and settings aside); `down` gives back the previous
+/// revision's dump exactly (but for the down steps listed in
+/// [`alembic::DOWN_LIKE_ALEMBIC`], which give Alembic's own), and `up` again
+/// this revision's.
 pub async fn postgres_walk(database: &str, history: &History) {
-    let reference = alembic_catalogs(database).await;
+    let revisions = alembic::revisions(database);
     let names = history.names();
     assert_eq!(
-        reference.len(),
-        names.len() + 1,
-        "one Alembic step per migration expected"
+        revisions.len(),
+        names.len(),
+        "one Alembic revision per migration expected"
     );
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
+    assert_eq!(dump(&test_db), "", "a new database dumps empty");
     for (i, name) in names.iter().enumerate() {
+        let revision = revisions[i];
+        let up_fixture = format!("{database}/up/{}.sql", revision.id);
+        let up = alembic::normalize(revision.up);
         step(&db, history, true).await;
         assert_eq!(applied_names(&db).await, names[..=i].to_vec());
-        assert_no_diff(
-            catalog(&db).await.diff(&reference[i + 1], true),
-            &format!(
-                "after up to {name}, compared with Alembic revision {:03}",
-                i + 1
-            ),
+        alembic::assert_same_dump(
+            &up,
+            &up_fixture,
+            &dump(&test_db),
+            &format!("after up to {name}"),
         );
         step(&db, history, false).await;
         assert_eq!(applied_names(&db).await, names[..i].to_vec());
-        assert_no_diff(
-            catalog(&db).await.diff(&reference[i], false),
-            &format!("after down from {name}, compared with Alembic revision {i:03}"),
+        let (down_fixture, down) = alembic::expected_after_down(database, i + 1);
+        alembic::assert_same_dump(
+            &down,
+            &down_fixture,
+            &dump(&test_db),
+            &format!("after down from {name}"),
         );
         step(&db, history, true).await;
-        assert_no_diff(
-            catalog(&db).await.diff(&reference[i + 1], true),
+        alembic::assert_same_dump(
+            &up,
+            &up_fixture,
+            &dump(&test_db),
             &format!("after down and up again to {name}"),
         );
     }
