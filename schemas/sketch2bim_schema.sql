@@ -65,7 +65,7 @@ CREATE TABLE jobs (
     retry_count integer DEFAULT 0,
     qc_report_path character varying,
     requires_review boolean DEFAULT false,
-    cost_usd double precision DEFAULT 0.0,
+    cost_usd double precision DEFAULT '0'::double precision,
     created_at timestamp without time zone,
     started_at timestamp without time zone,
     completed_at timestamp without time zone,

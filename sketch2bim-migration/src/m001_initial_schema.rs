@@ -184,8 +184,9 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Jobs::RetryCount).integer().default(0))
                     .col(ColumnDef::new(Jobs::QcReportPath).string())
                     .col(ColumnDef::new(Jobs::RequiresReview).boolean().default(false))
-                    // 0.0, not 0: the catalog keeps the literal as written.
-                    .col(ColumnDef::new(Jobs::CostUsd).double().default(Expr::cust("0.0")))
+                    // The string '0.0', as the Alembic migrator declared it:
+                    // PostgreSQL keeps it as '0'::double precision.
+                    .col(ColumnDef::new(Jobs::CostUsd).double().default("0.0"))
                     .col(ColumnDef::new(Jobs::CreatedAt).timestamp())
                     .col(ColumnDef::new(Jobs::StartedAt).timestamp())
                     .col(ColumnDef::new(Jobs::CompletedAt).timestamp())

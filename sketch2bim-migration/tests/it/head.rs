@@ -140,7 +140,7 @@ async fn head_schema_on_postgres_is_the_contracts() {
     let cost = column(&head, "jobs", "cost_usd");
     assert_eq!(
         (cost.data_type.as_str(), cost.default.as_deref()),
-        ("double precision", Some("0.0"))
+        ("double precision", Some("'0'::double precision"))
     );
     assert_eq!(
         column(&head, "jobs", "project_type").default.as_deref(),
