@@ -1,7 +1,15 @@
 //! `check` compares a database with the entities crate, table by table and
 //! column by column.
 
-use sea_orm::ConnectionTrait;
+use std::collections::BTreeMap;
+
+use migration_core::catalog::Catalog;
+use migration_core::check::EntityStatements;
+use sea_orm::sea_query::{
+    ColumnDef, ColumnType, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement, PgInterval,
+    Table, TableCreateStatement,
+};
+use sea_orm::{ConnectionTrait, DbBackend};
 use test_support::cli::{Run, WorkDir, run};
 use test_support::{Backend, TestDb};
 
@@ -68,4 +76,309 @@ async fn check_names_every_column_that_differs() {
         check.stderr_lines(),
         vec!["error: the database differs from the entities in 6 places (listed above)"]
     );
+}
+
+/// Builds `tables` and `indexes` in a new PostgreSQL database and asserts
+/// that the catalog `check` derives from them without a database is the
+/// one PostgreSQL builds, object for object: types with their typmods,
+/// nullability, serials' defaults, constraints, indexes and sequences.
+async fn assert_derived_as_built(
+    label: &str,
+    tables: &[TableCreateStatement],
+    indexes: &[IndexCreateStatement],
+) {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    for table in tables {
+        db.execute(table).await.expect("create a table");
+    }
+    for index in indexes {
+        db.execute(index).await.expect("create an index");
+    }
+    let built = Catalog::read(&db, &[]).await.expect("read the catalog");
+    let _ = db.close().await;
+    let derived =
+        migration_core::check::postgres_catalog(tables, indexes).expect("derive the catalog");
+    let objects = |catalog: &Catalog| {
+        catalog
+            .objects(true)
+            .into_iter()
+            .map(|(key, description)| (key, description.replace(" ON public.", " ON ")))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(objects(&derived), objects(&built), "{label}");
+}
+
+#[tokio::test]
+async fn the_derived_entity_schema_is_what_postgres_builds() {
+    for (label, statements) in [
+        (
+            "sketch2bim",
+            entities::sketch2bim::statements as EntityStatements,
+        ),
+        ("ask", entities::ask::statements),
+    ] {
+        let (tables, indexes) = statements(DbBackend::Postgres);
+        assert_derived_as_built(label, &tables, &indexes).await;
+    }
+}
+
+#[tokio::test]
+async fn every_column_type_is_named_as_postgres_names_it() {
+    let kinds = Table::create()
+        .table("kinds")
+        .col(
+            ColumnDef::new("id")
+                .big_integer()
+                .auto_increment()
+                .primary_key(),
+        )
+        .col(ColumnDef::new("a_char").char())
+        .col(ColumnDef::new("a_char_3").char_len(3).not_null())
+        .col(ColumnDef::new("a_string").string())
+        .col(ColumnDef::new("a_string_255").string_len(255))
+        .col(ColumnDef::new("a_text").text())
+        .col(ColumnDef::new("a_tiny").tiny_integer())
+        .col(ColumnDef::new("a_small").small_integer())
+        .col(ColumnDef::new("an_integer").integer().unique_key())
+        .col(ColumnDef::new("a_big").big_integer())
+        .col(ColumnDef::new("a_tiny_unsigned").tiny_unsigned())
+        .col(ColumnDef::new("a_small_unsigned").small_unsigned())
+        .col(ColumnDef::new("an_unsigned").unsigned())
+        .col(ColumnDef::new("a_big_unsigned").big_unsigned())
+        .col(ColumnDef::new("a_float").float())
+        .col(ColumnDef::new("a_double").double())
+        .col(ColumnDef::new("a_decimal").decimal())
+        .col(ColumnDef::new("a_decimal_10_2").decimal_len(10, 2))
+        .col(ColumnDef::new("a_date_time").date_time())
+        .col(ColumnDef::new("a_timestamp").timestamp())
+        .col(ColumnDef::new("a_timestamptz").timestamp_with_time_zone())
+        .col(ColumnDef::new("a_time").time())
+        .col(ColumnDef::new("a_date").date())
+        .col(ColumnDef::new("an_interval").interval(None, None))
+        .col(ColumnDef::new("an_interval_fields").interval(Some(PgInterval::DayToSecond), Some(3)))
+        .col(ColumnDef::new("an_interval_precision").interval(None, Some(2)))
+        .col(ColumnDef::new("a_binary").binary())
+        .col(ColumnDef::new("a_var_binary").var_binary(16))
+        .col(ColumnDef::new("a_blob").blob())
+        .col(ColumnDef::new("a_bit").bit(None))
+        .col(ColumnDef::new("a_bit_4").bit(Some(4)))
+        .col(ColumnDef::new("a_varbit").varbit(8))
+        .col(ColumnDef::new("a_boolean").boolean())
+        .col(ColumnDef::new("money").money())
+        .col(ColumnDef::new("a_json").json())
+        .col(ColumnDef::new("a_jsonb").json_binary())
+        .col(ColumnDef::new("a_uuid").uuid())
+        .col(ColumnDef::new("an_array").array(ColumnType::Integer))
+        .col(ColumnDef::new("a_string_array").array(ColumnType::string(Some(40))))
+        .col(ColumnDef::new("a_cidr").cidr())
+        .col(ColumnDef::new("an_inet").inet())
+        .col(ColumnDef::new("a_mac").mac_address())
+        .col(ColumnDef::new("custom_int4").custom("int4"))
+        .col(ColumnDef::new("custom_varchar").custom("VARCHAR(20)"))
+        .col(ColumnDef::new("custom_numeric").custom("numeric(12, 4)"))
+        .col(ColumnDef::new("custom_timestamptz").custom("timestamptz"))
+        .col(ColumnDef::new("custom_timestamp_3").custom("timestamp(3)"))
+        .col(ColumnDef::new("custom_text_array").custom("text[]"))
+        .col(ColumnDef::new("Mixed Case").integer().unique_key())
+        .to_owned();
+    let members = Table::create()
+        .table("kind_members")
+        .col(ColumnDef::new("kind_id").big_integer().not_null())
+        .col(ColumnDef::new("member").integer().not_null())
+        .col(ColumnDef::new("slot").small_integer().auto_increment())
+        .col(ColumnDef::new("email").string_len(120).unique_key())
+        .col(ColumnDef::new("a").integer())
+        .col(ColumnDef::new("b").integer())
+        .primary_key(Index::create().col("kind_id").col("member"))
+        .index(Index::create().name("uq_pair").unique().col("a").col("b"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("kind_members", "kind_id")
+                .to("kinds", "id")
+                .on_delete(ForeignKeyAction::Cascade)
+                .on_update(ForeignKeyAction::Restrict),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk-member-kind")
+                .from("kind_members", "a")
+                .to("kinds", "an_integer"),
+        )
+        .to_owned();
+    let indexes = vec![
+        Index::create()
+            .name("idx-kinds-a_text")
+            .table("kinds")
+            .col("a_text")
+            .to_owned(),
+        Index::create()
+            .name("ix_kind_members_b_a")
+            .table("kind_members")
+            .unique()
+            .col("b")
+            .col("a")
+            .to_owned(),
+    ];
+    assert_derived_as_built("every type", &[kinds, members], &indexes).await;
+}
+
+/// A login role that may only read: CONNECT on the database, USAGE on its
+/// schema, SELECT on its tables. Dropped after the database (declare it
+/// before the `TestDb`).
+struct ReadOnlyRole {
+    name: String,
+}
+
+impl ReadOnlyRole {
+    async fn grant_on(test_db: &TestDb) -> (ReadOnlyRole, String) {
+        let name = format!(
+            "kvshvl_reader_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let db = test_db.connect().await;
+        let database = test_db.name();
+        db.execute_unprepared(&format!(
+            "CREATE ROLE \"{name}\" LOGIN PASSWORD 'reader'; \
+             REVOKE ALL ON DATABASE \"{database}\" FROM PUBLIC; \
+             REVOKE ALL ON SCHEMA public FROM PUBLIC; \
+             GRANT CONNECT ON DATABASE \"{database}\" TO \"{name}\"; \
+             GRANT USAGE ON SCHEMA public TO \"{name}\"; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{name}\";"
+        ))
+        .await
+        .expect("create the read-only role");
+        let _ = db.close().await;
+        let url = test_support::cli::with_user(test_db.url(), &name, Some("reader"));
+        (ReadOnlyRole { name }, url)
+    }
+}
+
+impl Drop for ReadOnlyRole {
+    fn drop(&mut self) {
+        let sql = format!("DROP ROLE IF EXISTS \"{}\"", self.name);
+        let admin_url = test_support::server_url().to_owned();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let _ = admin.execute_unprepared(&sql).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn assert_matches(check: &Run) {
+    assert_eq!(check.code, 0, "{check:#?}");
+    assert_eq!(check.stdout, "");
+    assert_eq!(
+        check.stderr,
+        "sketch2bim: the database matches the entities (9 tables)\n"
+    );
+}
+
+#[tokio::test]
+async fn check_passes_as_a_role_that_may_only_select() {
+    let role;
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    cli(&dir, test_db.url(), &["up"]).ok();
+    let url;
+    (role, url) = ReadOnlyRole::grant_on(&test_db).await;
+    // The role really cannot write: creating anything is refused.
+    let reader = sea_orm::Database::connect(&url)
+        .await
+        .expect("connect as the role");
+    let refused = reader
+        .execute_unprepared("CREATE TABLE kvshvl_probe (id integer)")
+        .await
+        .expect_err("a SELECT-only role cannot create a table");
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
+    let _ = reader.close().await;
+    assert_matches(&cli(&dir, &url, &["check"]));
+    drop(test_db);
+    drop(role);
+}
+
+#[tokio::test]
+async fn check_passes_on_a_read_only_database() {
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    cli(&dir, test_db.url(), &["up"]).ok();
+    let db = test_db.connect().await;
+    db.execute_unprepared(&format!(
+        "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
+        test_db.name()
+    ))
+    .await
+    .expect("make the database read-only");
+    let _ = db.close().await;
+    assert_matches(&cli(&dir, test_db.url(), &["check"]));
+    // New sessions are read-only: a write is refused.
+    let db = test_db.connect().await;
+    let refused = db
+        .execute_unprepared("CREATE TABLE kvshvl_probe (id integer)")
+        .await
+        .expect_err("a read-only transaction cannot create a table");
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+    let _ = db.close().await;
+}
+
+#[tokio::test]
+async fn check_reports_drift_to_a_select_only_role_in_a_read_only_transaction() {
+    let role;
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    cli(&dir, test_db.url(), &["up"]).ok();
+    let db = test_db.connect().await;
+    db.execute_unprepared(
+        "ALTER TABLE jobs ADD COLUMN notes text; \
+         ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+    )
+    .await
+    .expect("hand changes");
+    let _ = db.close().await;
+    let url;
+    (role, url) = ReadOnlyRole::grant_on(&test_db).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}options=-c%20default_transaction_read_only%3Don");
+    let check = cli(&dir, &url, &["check"]);
+    assert_eq!(check.code, 1, "{check:#?}");
+    assert_eq!(
+        check.stdout_lines(),
+        vec![
+            "jobs.notes: column in the database, not in the entity",
+            "users.name: NOT NULL in the database, nullable in the entity",
+        ]
+    );
+    assert_eq!(
+        check.stderr_lines(),
+        vec!["error: the database differs from the entities in 2 places (listed above)"]
+    );
+    drop(test_db);
+    drop(role);
+}
+
+#[tokio::test]
+async fn check_passes_on_a_sqlite_file_opened_read_only() {
+    let test_db = TestDb::sqlite().await;
+    let dir = WorkDir::new();
+    cli(&dir, test_db.url(), &["up"]).ok();
+    let read_only = test_db.url().replace("mode=rwc", "mode=ro");
+    assert!(read_only.ends_with("mode=ro"), "{read_only}");
+    assert_matches(&cli(&dir, &read_only, &["check"]));
 }
