@@ -578,4 +578,36 @@ mod tests {
             vec!["email"]
         );
     }
+
+    #[test]
+    fn types_are_named_as_format_type_prints_them() {
+        use sea_orm::sea_query::{ColumnType, StringLen};
+        let cases = [
+            (
+                ColumnType::String(StringLen::N(255)),
+                "character varying(255)",
+            ),
+            (ColumnType::String(StringLen::None), "character varying"),
+            (ColumnType::Char(None), "character(1)"),
+            (ColumnType::Decimal(Some((10, 2))), "numeric(10,2)"),
+            (ColumnType::Double, "double precision"),
+            (ColumnType::DateTime, "timestamp without time zone"),
+            (
+                ColumnType::TimestampWithTimeZone,
+                "timestamp with time zone",
+            ),
+            (ColumnType::Boolean, "boolean"),
+            (ColumnType::custom("INT4"), "integer"),
+            (ColumnType::custom("varchar(40)"), "character varying(40)"),
+            (ColumnType::custom("numeric(12, 4)"), "numeric(12,4)"),
+            (
+                ColumnType::custom("timestamptz(3)"),
+                "timestamp(3) with time zone",
+            ),
+            (ColumnType::custom("int8[]"), "bigint[]"),
+        ];
+        for (ty, name) in cases {
+            assert_eq!(super::postgres_type(&ty), name, "{ty:?}");
+        }
+    }
 }
