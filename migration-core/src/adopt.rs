@@ -41,13 +41,12 @@ fn is_undefined_table(e: &DbErr) -> bool {
 /// Reads `alembic_version` (one SELECT): `None` when there is no such table;
 /// an error when it is empty, has several rows or names a revision this
 /// history does not have.
-pub(crate) async fn read_alembic<C: ConnectionTrait>(
+pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
     db: &C,
     history: &History,
 ) -> Result<Option<AlembicRevision>, Error> {
-    let backend = db.get_database_backend();
     let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE} ORDER BY version_num");
-    let rows = match db.query_all_raw(Statement::from_string(backend, sql)).await {
+    let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
         Err(e) if is_undefined_table(&e) => return Ok(None),
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
@@ -186,12 +185,27 @@ async fn expected(
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let scratch = format!("kvshvl_adoption_check_{}", std::process::id());
+            let create =
+                format!("CREATE SCHEMA \"{scratch}\"; SET LOCAL search_path TO \"{scratch}\"");
+            if let Some(batches) = recorded(history, count).await {
+                // Simple queries in a transaction of its own: safe behind a
+                // transaction-pooling proxy (see crate::sql).
+                let txn = crate::sql::Transaction::begin(db).await.map_err(failed())?;
+                let built = async {
+                    txn.execute(&create).await?;
+                    for batch in batches.iter().filter(|b| !b.is_empty()) {
+                        txn.execute(batch).await?;
+                    }
+                    Catalog::read(&txn, &[]).await
+                }
+                .await;
+                let _ = txn.rollback().await;
+                return built.map_err(failed());
+            }
+            // A migration that reads the database runs through sea-orm.
             let txn = db.begin().await.map_err(failed())?;
             let built = async {
-                txn.execute_unprepared(&format!(
-                    "CREATE SCHEMA \"{scratch}\"; SET LOCAL search_path TO \"{scratch}\""
-                ))
-                .await?;
+                txn.execute_unprepared(&create).await?;
                 let manager = SchemaManager::new(&txn);
                 for migration in &history.migrations[..count] {
                     migration.up(&manager).await?;
@@ -220,20 +234,36 @@ async fn expected(
     }
 }
 
+/// Each of migrations 1..`count` going up as one batch of SQL text, when
+/// none of them reads the database (see [`crate::dry_run::record`]).
+async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
+    let mut batches = Vec::with_capacity(count);
+    for migration in &history.migrations[..count] {
+        let statements = crate::dry_run::record(
+            migration.as_ref(),
+            crate::runner::Direction::Up,
+            DbBackend::Postgres,
+        )
+        .await?;
+        batches.push(
+            statements
+                .iter()
+                .map(Statement::to_string)
+                .collect::<Vec<_>>()
+                .join(";\n"),
+        );
+    }
+    Some(batches)
+}
+
 /// Drops `alembic_version` once our bookkeeping records the adoption.
 /// Call with the migration lock held.
 pub(crate) async fn drop_alembic_version(
     db: &DatabaseConnection,
     tracked: bool,
 ) -> Result<bool, Error> {
-    let backend = db.get_database_backend();
-    let exists = match db
-        .query_all_raw(Statement::from_string(
-            backend,
-            format!("SELECT version_num FROM {ALEMBIC_TABLE}"),
-        ))
-        .await
-    {
+    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE}");
+    let exists = match crate::sql::Reader::query_all(db, sql).await {
         Ok(_) => true,
         Err(e) if is_undefined_table(&e) => false,
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),

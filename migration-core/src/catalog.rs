@@ -8,7 +8,9 @@
 //! (PostgreSQL keeps dropped columns as holes), so a table rebuilt by the same
 //! steps compares equal however many columns came and went before.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement};
+use sea_orm::{DbBackend, DbErr, QueryResult};
+
+use crate::sql::Reader;
 use std::collections::BTreeMap;
 
 /// One table column.
@@ -60,8 +62,10 @@ pub struct Catalog {
 impl Catalog {
     /// Reads the catalog of the connected database, leaving out the tables
     /// named in `exclude` (bookkeeping tables) and everything that hangs off them.
-    pub async fn read<C: ConnectionTrait>(db: &C, exclude: &[&str]) -> Result<Catalog, DbErr> {
-        let mut catalog = match db.get_database_backend() {
+    /// `db` is a connection (reads go through its pool) or a
+    /// [`crate::sql::Transaction`]; on PostgreSQL every read is a simple query.
+    pub async fn read<C: Reader + ?Sized>(db: &C, exclude: &[&str]) -> Result<Catalog, DbErr> {
+        let mut catalog = match db.backend() {
             DbBackend::Postgres => read_postgres(db).await?,
             DbBackend::Sqlite => read_sqlite(db).await?,
             other => {
@@ -190,9 +194,8 @@ impl Catalog {
     }
 }
 
-async fn rows<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
+async fn rows<C: Reader + ?Sized>(db: &C, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all(sql.to_owned()).await
 }
 
 fn text(row: &QueryResult, col: &str) -> Result<String, DbErr> {
@@ -203,7 +206,7 @@ fn opt_text(row: &QueryResult, col: &str) -> Result<Option<String>, DbErr> {
     row.try_get::<Option<String>>("", col)
 }
 
-async fn read_postgres<C: ConnectionTrait>(db: &C) -> Result<Catalog, DbErr> {
+async fn read_postgres<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     let mut catalog = Catalog::default();
     for row in rows(
         db,
@@ -317,7 +320,7 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-async fn read_sqlite<C: ConnectionTrait>(db: &C) -> Result<Catalog, DbErr> {
+async fn read_sqlite<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     let mut catalog = Catalog::default();
     let names: Vec<String> = rows(
         db,

@@ -9,6 +9,8 @@
 //! - [`lock`]: one run at a time per database;
 //! - [`adopt`]: taking over databases the Alembic migrator built;
 //! - [`catalog`]: what a database's catalog says about its schema;
+//! - [`sql`]: how the migrator sends its own statements (safe behind a
+//!   transaction-pooling proxy);
 //! - [`cli`]: the command line both binaries share.
 
 pub mod adopt;
@@ -23,6 +25,7 @@ pub mod lock;
 mod rt;
 pub mod runner;
 pub mod schema;
+pub mod sql;
 pub mod startup;
 pub mod target;
 

@@ -6,26 +6,27 @@
 //! that transaction open for the whole run. Being transaction-scoped it also
 //! holds behind a transaction-pooling proxy such as PgBouncer, which pins the
 //! server connection for as long as the transaction is open; the server frees
-//! it if the process dies.
+//! it if the process dies. Its statements are simple queries ([`crate::sql`]),
+//! and a run that has to wait retries with `pg_try_advisory_xact_lock`,
+//! ending its transaction between tries, so waiting runs do not hold server
+//! connections that the proxy's pool needs for the run holding the lock.
 //!
 //! SQLite has no lock of its own to hold across transactions, so each step
 //! takes the file's write lock (`BEGIN IMMEDIATE`) and checks again, inside
 //! that transaction, that it is still to be done (see the runner).
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
-};
-use std::time::Duration;
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::sql::{Reader, Transaction};
 
 /// How long a run waits for another run's lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The held lock; released by [`MigrationLock::release`] or when the process ends.
 pub struct MigrationLock {
-    txn: Option<DatabaseTransaction>,
+    txn: Option<Transaction>,
 }
 
 impl std::fmt::Debug for MigrationLock {
@@ -69,63 +70,55 @@ impl MigrationLock {
                 )));
             }
         }
-        let failed = Error::db("taking the migration lock");
-        let txn = db.begin().await.map_err(failed)?;
-        let key = key_sql(table);
-        let (schema, got) = txn
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!(
-                    "SELECT current_schema() AS schema, current_setting('search_path') AS path, \
-                     current_schema() IS NOT NULL AND pg_try_advisory_xact_lock({key}) AS locked"
-                ),
-            ))
-            .await
-            .and_then(|row| match row {
-                Some(row) => Ok((
-                    row.try_get::<Option<String>>("", "schema")?
-                        .ok_or(row.try_get::<String>("", "path")?),
-                    row.try_get::<bool>("", "locked")?,
-                )),
-                None => Ok((Err(String::new()), false)),
-            })
-            .map_err(Error::db("taking the migration lock"))?;
-        if let Err(path) = schema {
-            let _ = txn.rollback().await;
-            return Err(Error::Refused(format!(
-                "no schema to migrate: none of the search path ({path}) exists in the database; \
-                 create the schema first"
-            )));
-        }
-        if !got {
-            tracing::info!(
-                "waiting for the migration lock: another run is migrating this database (timeout {} s)",
-                timeout.as_secs()
-            );
-            txn.execute_unprepared(&format!(
-                "SET LOCAL lock_timeout = '{}ms'",
-                timeout.as_millis().max(1)
-            ))
-            .await
-            .map_err(Error::db("taking the migration lock"))?;
-            if let Err(e) = txn
-                .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
-                .await
-            {
-                return Err(if is_lock_timeout(&e) {
-                    Error::LockTimeout {
-                        seconds: timeout.as_secs(),
-                    }
-                } else {
-                    Error::Database {
-                        action: "taking the migration lock".into(),
-                        source: e,
-                    }
+        // A run that has to wait polls, ending its transaction between
+        // tries, rather than blocking in `pg_advisory_xact_lock`: behind a
+        // transaction-pooling proxy a blocked transaction keeps a server
+        // connection, and enough waiting runs would take every one the
+        // proxy has, the lock holder's next step included.
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        let mut waited = false;
+        loop {
+            let failed = || Error::db("taking the migration lock");
+            let txn = Transaction::begin(db).await.map_err(failed())?;
+            let (schema, got) = match try_lock(&txn, table).await {
+                Ok(found) => found,
+                Err(e) => {
+                    let _ = txn.rollback().await;
+                    return Err(failed()(e));
+                }
+            };
+            if let Err(path) = schema {
+                let _ = txn.rollback().await;
+                return Err(Error::Refused(format!(
+                    "no schema to migrate: none of the search path ({path}) exists in the \
+                     database; create the schema first"
+                )));
+            }
+            if got {
+                if waited {
+                    tracing::info!("got the migration lock");
+                }
+                return Ok(MigrationLock { txn: Some(txn) });
+            }
+            txn.rollback().await.map_err(failed())?;
+            if !waited {
+                tracing::info!(
+                    "waiting for the migration lock: another run is migrating this database \
+                     (timeout {} s)",
+                    timeout.as_secs()
+                );
+                waited = true;
+            }
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(Error::LockTimeout {
+                    seconds: timeout.as_secs(),
                 });
             }
-            tracing::info!("got the migration lock");
+            crate::rt::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(Duration::from_millis(250));
         }
-        Ok(MigrationLock { txn: Some(txn) })
     }
 
     /// Releases the lock.
@@ -139,8 +132,23 @@ impl MigrationLock {
     }
 }
 
-fn is_lock_timeout(e: &DbErr) -> bool {
-    sqlstate(e).as_deref() == Some("55P03")
+/// One try at the lock in `txn`: whether there is a schema to migrate (else
+/// the search path, to name it) and whether the lock was taken.
+async fn try_lock(txn: &Transaction, table: &str) -> Result<(Result<String, String>, bool), DbErr> {
+    let rows = txn
+        .query_all(format!(
+            "SELECT current_schema() AS schema, current_setting('search_path') AS path, \
+             current_schema() IS NOT NULL AND pg_try_advisory_xact_lock({}) AS locked",
+            key_sql(table)
+        ))
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok((Err(String::new()), false));
+    };
+    let schema = row
+        .try_get::<Option<String>>("", "schema")?
+        .ok_or(row.try_get::<String>("", "path")?);
+    Ok((schema, row.try_get::<bool>("", "locked")?))
 }
 
 /// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::adopt::AlembicRevision;
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock, sqlstate};
+use crate::sql::Reader;
 use crate::{Described, Error};
 
 /// A migrator's history: its migrations in order and its bookkeeping table.
@@ -188,14 +189,16 @@ impl State {
 }
 
 /// Reads the bookkeeping table with one SELECT; a missing table means nothing
-/// is applied. Issues no DDL, so a read-only role can call it.
-pub async fn read_state<C: ConnectionTrait>(db: &C, history: &History) -> Result<State, Error> {
-    let backend = db.get_database_backend();
+/// is applied. Issues no DDL, so a read-only role can call it. On
+/// PostgreSQL it is a simple query ([`crate::sql`]), safe behind a
+/// transaction-pooling proxy.
+pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result<State, Error> {
+    let backend = db.backend();
     let sql = format!(
         "SELECT version, applied_at FROM {} ORDER BY version",
         quote_ident(backend, &history.table)
     );
-    let rows = match db.query_all_raw(Statement::from_string(backend, sql)).await {
+    let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
         Err(e) if is_undefined_table(&e) => {
             let state = State {
@@ -383,7 +386,7 @@ pub(crate) fn plan_down(
 }
 
 /// Where the database stands, changing nothing (one SELECT).
-pub async fn status<C: ConnectionTrait>(db: &C, history: &History) -> Result<Report, Error> {
+pub async fn status<C: Reader + ?Sized>(db: &C, history: &History) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     Ok(Report::new(history, &state, Vec::new()))
 }
@@ -497,21 +500,22 @@ pub async fn fresh(
 async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
     let failed = || Error::db("dropping all tables");
     let backend = db.get_database_backend();
-    let txn = db.begin().await.map_err(failed())?;
     let list = match backend {
         DbBackend::Postgres => {
             "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
         }
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
     };
-    let names: Vec<String> = txn
-        .query_all_raw(Statement::from_string(backend, list))
+    let names: Vec<String> = Reader::query_all(db, list.to_owned())
         .await
         .map_err(failed())?
         .iter()
         .map(|r| r.try_get::<String>("", "name"))
         .collect::<Result<_, _>>()
         .map_err(failed())?;
+    // Listed first: the run's lock holds one of the pool's two connections,
+    // and this transaction the other.
+    let txn = db.begin().await.map_err(failed())?;
     if backend == DbBackend::Sqlite {
         // Tables are dropped in any order; the foreign keys are checked at commit.
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
@@ -726,7 +730,11 @@ async fn run_step(
         });
     }
     let record = record_statement(backend, &table, &name, direction);
-    if let Err(source) = txn.execute_raw(record).await {
+    let recorded = match backend {
+        DbBackend::Postgres => txn.execute_unprepared(&record.to_string()).await,
+        _ => txn.execute_raw(record).await,
+    };
+    if let Err(source) = recorded {
         let _ = txn.rollback().await;
         return Err(bookkeeping(source));
     }
@@ -792,8 +800,9 @@ pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
     db: &C,
     history: &History,
 ) -> Result<(), DbErr> {
-    let create = bookkeeping_table(db.get_database_backend(), history);
-    db.execute(&create).await.map(|_| ())
+    let backend = db.get_database_backend();
+    let create = backend.build(&bookkeeping_table(backend, history));
+    db.execute_unprepared(&create.to_string()).await.map(|_| ())
 }
 
 /// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table.

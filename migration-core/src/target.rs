@@ -200,9 +200,36 @@ impl Target {
         if self.backend == DbBackend::Sqlite {
             options.map_sqlx_sqlite_opts(move |o| o.busy_timeout(lock_timeout));
         }
+        if self.backend == DbBackend::Postgres {
+            // sqlx keeps the brackets of `[::1]` and hands them to the
+            // resolver, which cannot look them up: give it the address.
+            let ipv6 = self.ipv6_host().map(|ip| ip.to_string());
+            options.map_sqlx_postgres_opts(move |o| {
+                // PgBouncer refuses a connection that sets a startup
+                // parameter it does not know (`extra_float_digits`), unless
+                // told to ignore it; the server's default prints floats
+                // exactly anyway (PostgreSQL 12 and later).
+                let o = o.extra_float_digits(None);
+                match &ipv6 {
+                    Some(host) => o.host(host),
+                    None => o,
+                }
+            });
+        }
         sea_orm::Database::connect(options)
             .await
             .map_err(|source| self.connect_error(source))
+    }
+
+    /// The host when it is an IPv6 literal (`postgres://u@[::1]:5432/db`).
+    fn ipv6_host(&self) -> Option<std::net::Ipv6Addr> {
+        if self.backend != DbBackend::Postgres {
+            return None;
+        }
+        match url::Url::parse(&self.url).ok()?.host()? {
+            url::Host::Ipv6(ip) => Some(ip),
+            _ => None,
+        }
     }
 
     /// The pool retries refused connections until its timeout and then only
@@ -228,15 +255,16 @@ impl Target {
     fn probe_tcp(&self) -> Option<String> {
         use std::net::ToSocketAddrs;
         let parsed = url::Url::parse(&self.url).ok()?;
-        let host = parsed
-            .host_str()
-            .filter(|h| !h.is_empty() && !h.starts_with('%'))?;
         let port = parsed.port().unwrap_or(5432);
-        let addrs =
-            match (host.trim_start_matches('[').trim_end_matches(']'), port).to_socket_addrs() {
-                Ok(addrs) => addrs.collect::<Vec<_>>(),
+        let addrs = match parsed.host()? {
+            url::Host::Ipv6(ip) => vec![std::net::SocketAddr::from((ip, port))],
+            url::Host::Ipv4(ip) => vec![std::net::SocketAddr::from((ip, port))],
+            url::Host::Domain(host) if host.is_empty() || host.starts_with('%') => return None,
+            url::Host::Domain(host) => match (host, port).to_socket_addrs() {
+                Ok(addrs) => addrs.collect(),
                 Err(e) => return Some(format!("cannot resolve host {host}: {e}")),
-            };
+            },
+        };
         let mut last = None;
         for addr in addrs {
             match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {

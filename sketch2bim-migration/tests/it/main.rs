@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod data;
 mod head;
+mod pooler;
 
 use migration_core::runner::History;
 

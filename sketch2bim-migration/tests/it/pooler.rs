@@ -1,0 +1,264 @@
+//! Every command and the startup API through a real PgBouncer in
+//! transaction mode (server connections shared between clients), and a
+//! connection through an IPv6 literal host.
+
+use sea_orm::{ConnectionTrait, Statement};
+use test_support::cli::{Run, WorkDir, run};
+use test_support::walk::applied_names;
+use test_support::{TestDb, pgbouncer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+const NAMES: [&str; 10] = [
+    "m001_initial_schema",
+    "m002_add_legend_to_jobs",
+    "m003_add_batch_id_to_jobs",
+    "m004_add_iterations_variations_referrals",
+    "m005_add_sketchup_url",
+    "m006_remove_api_keys",
+    "m007_add_subscription_expires_at",
+    "m008_add_subscription_fields",
+    "m009_add_project_type_to_jobs",
+    "m010_remove_reader_type_column",
+];
+
+fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+/// Runs `args` in `n` processes at once.
+fn concurrently(n: usize, url: &str, args: &[&str]) -> Vec<Run> {
+    let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| s.spawn(|| cli(dir, url, args)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a run"))
+            .collect()
+    })
+}
+
+/// `applied <name> (…)` lines, in order.
+fn applied(run: &Run) -> Vec<String> {
+    run.stderr_lines()
+        .iter()
+        .filter_map(|l| l.strip_prefix("applied "))
+        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// How many rows `seaql_migrations` has per name, on the direct connection.
+async fn rows_per_name(db: &sea_orm::DatabaseConnection) -> Vec<(String, i64)> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version, count(*) FROM seaql_migrations GROUP BY version ORDER BY version",
+    ))
+    .await
+    .expect("reading seaql_migrations")
+    .iter()
+    .map(|r| {
+        (
+            r.try_get_by_index::<String>(0).expect("a name"),
+            r.try_get_by_index::<i64>(1).expect("a count"),
+        )
+    })
+    .collect()
+}
+
+fn assert_status(status: &Run, applied: usize) {
+    let lines = status.stdout_lines();
+    assert_eq!(lines.len(), 10, "{status:#?}");
+    for (i, line) in lines.iter().enumerate() {
+        let state = if i < applied { "applied" } else { "pending" };
+        assert!(
+            line.starts_with(&format!("{:<40}  {state}", NAMES[i])),
+            "line {i}: {status:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn up_status_down_and_up_again_through_pgbouncer() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let url = pgbouncer::url_for(&test_db.name());
+    let dir = WorkDir::new();
+
+    let up = cli(&dir, &url, &["up"]).ok();
+    assert_eq!(applied(&up), NAMES, "{up:#?}");
+    assert_eq!(up.stderr_lines().len(), 11, "{up:#?}");
+    assert!(
+        up.stderr_lines()[10].starts_with("sketch2bim: applied 10 migrations in "),
+        "{up:#?}"
+    );
+    assert_eq!(applied_names(&db).await, NAMES);
+
+    assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
+    assert_eq!(
+        cli(&dir, &url, &["current"]).ok().stdout,
+        "m010_remove_reader_type_column\n"
+    );
+
+    let down = cli(&dir, &url, &["down", "-n", "1"]).ok();
+    assert_eq!(down.stderr_lines().len(), 2, "{down:#?}");
+    assert!(
+        down.stderr_lines()[0].starts_with("rolled back m010_remove_reader_type_column ("),
+        "{down:#?}"
+    );
+    assert_eq!(applied_names(&db).await, NAMES[..9]);
+    assert_status(&cli(&dir, &url, &["status"]).ok(), 9);
+
+    let up = cli(&dir, &url, &["up"]).ok();
+    assert_eq!(applied(&up), ["m010_remove_reader_type_column"], "{up:#?}");
+    assert_eq!(applied_names(&db).await, NAMES);
+
+    let again = cli(&dir, &url, &["up"]).ok();
+    assert_eq!(again.stderr_lines().len(), 1, "{again:#?}");
+    assert!(
+        again.stderr_lines()[0].ends_with("; at m010_remove_reader_type_column (head)"),
+        "{again:#?}"
+    );
+}
+
+#[tokio::test]
+async fn six_concurrent_ups_through_pgbouncer_apply_each_migration_once() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let url = pgbouncer::url_for(&test_db.name());
+
+    let runs = concurrently(6, &url, &["up"]);
+    let failed: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 6 runs failed: {failed:#?}",
+        failed.len()
+    );
+    let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
+    all.sort();
+    assert_eq!(
+        all, NAMES,
+        "each migration applied by exactly one run: {runs:#?}"
+    );
+    assert_eq!(
+        rows_per_name(&db).await,
+        NAMES.map(|n| (n.to_owned(), 1)).to_vec()
+    );
+}
+
+#[tokio::test]
+async fn six_concurrent_statuses_through_pgbouncer() {
+    let test_db = TestDb::postgres().await;
+    let url = pgbouncer::url_for(&test_db.name());
+    cli(&WorkDir::new(), &url, &["up", "-n", "4"]).ok();
+
+    let runs = concurrently(6, &url, &["status"]);
+    for status in &runs {
+        assert_eq!(status.code, 0, "{runs:#?}");
+        assert_status(status, 4);
+        assert_eq!(status.stderr, "", "{status:#?}");
+    }
+}
+
+#[tokio::test]
+async fn check_through_pgbouncer() {
+    let test_db = TestDb::postgres().await;
+    let url = pgbouncer::url_for(&test_db.name());
+    let dir = WorkDir::new();
+    cli(&dir, &url, &["up"]).ok();
+
+    let check = cli(&dir, &url, &["check"]).ok();
+    assert_eq!(check.stdout, "", "{check:#?}");
+    assert_eq!(
+        check.stderr_lines(),
+        vec!["sketch2bim: the database matches the entities (9 tables)"],
+        "{check:#?}"
+    );
+}
+
+/// An app's pool through PgBouncer, with sea-orm's default options (its
+/// statement cache included): three replicas start together.
+#[tokio::test]
+async fn the_startup_api_through_pgbouncer() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let url = pgbouncer::url_for(&test_db.name());
+
+    let mut apps = Vec::new();
+    for _ in 0..3 {
+        apps.push(
+            sea_orm::Database::connect(url.as_str())
+                .await
+                .expect("connect through pgbouncer"),
+        );
+    }
+    let reports = futures_join(&apps).await;
+    let mut all: Vec<String> = Vec::new();
+    for report in &reports {
+        let report = report.as_ref().expect("startup migration");
+        assert_eq!(
+            report.current.as_deref(),
+            Some("m010_remove_reader_type_column")
+        );
+        assert!(report.pending.is_empty());
+        all.extend(report.applied.iter().cloned());
+    }
+    all.sort();
+    assert_eq!(all, NAMES, "each migration applied once: {reports:#?}");
+    assert_eq!(
+        rows_per_name(&db).await,
+        NAMES.map(|n| (n.to_owned(), 1)).to_vec()
+    );
+
+    for app in &apps {
+        let report = sketch2bim_migration::migrate_on_startup(app)
+            .await
+            .expect("at head");
+        assert!(report.applied.is_empty());
+        assert_eq!(
+            sketch2bim_migration::current(app).await.expect("current"),
+            Some("m010_remove_reader_type_column".to_owned())
+        );
+        assert_eq!(
+            sketch2bim_migration::pending(app).await.expect("pending"),
+            Vec::<String>::new()
+        );
+    }
+}
+
+async fn futures_join(
+    apps: &[sea_orm::DatabaseConnection],
+) -> Vec<Result<migration_core::startup::StartupReport, migration_core::Error>> {
+    let handles: Vec<_> = apps
+        .iter()
+        .map(|app| {
+            let app = app.clone();
+            tokio::spawn(async move { sketch2bim_migration::migrate_on_startup(&app).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("a replica"));
+    }
+    out
+}
+
+/// `postgres://user@[::1]:port/db`: the IPv6 literal reaches the server
+/// (here through PgBouncer, which listens on `::1`).
+#[tokio::test]
+async fn an_ipv6_literal_host_connects() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let url = pgbouncer::ipv6_url_for(&test_db.name());
+    assert!(url.contains("@[::1]:"), "{url}");
+    let dir = WorkDir::new();
+
+    let up = cli(&dir, &url, &["up"]).ok();
+    assert_eq!(applied(&up), NAMES, "{up:#?}");
+    assert_eq!(applied_names(&db).await, NAMES);
+    assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
+}
