@@ -221,7 +221,7 @@ async fn run(
             dir,
             autogenerate: false,
         } => {
-            let path = crate::generate::generate(database, dir.as_deref(), &history.names(), name)?;
+            let path = crate::generate::generate(database, dir.as_deref(), name)?;
             println!("created {}", path.display());
             return Ok(());
         }
@@ -543,7 +543,7 @@ async fn autogenerate(
         );
         return Ok(());
     };
-    let path = crate::generate::generate_source(database, dir, &history.names(), name, &source)?;
+    let path = crate::generate::generate_source(database, dir, name, &source)?;
     println!("created {}", path.display());
     Ok(())
 }

@@ -28,56 +28,48 @@ impl MigrationTrait for Migration {
 }
 "#;
 
-/// Writes `src/mNNN_<name>.rs` (NNN = one more than the newest) and registers
-/// it; returns the new file's path.
+/// Writes `src/mNNN_<name>.rs` (NNN = one more than the newest migration in
+/// the crate's `src/`, counting its files and its `migrator!` list, not the
+/// history compiled into this binary) and registers it; returns the new
+/// file's path.
 pub(crate) fn generate(
     database: &Database,
     crate_dir: Option<&Path>,
-    existing: &[&str],
     name: &str,
 ) -> Result<PathBuf, Error> {
     let crate_dir = crate_dir.unwrap_or(Path::new(database.crate_dir));
-    generate_in(crate_dir, existing, name, TEMPLATE)
+    generate_in(crate_dir, name, TEMPLATE)
 }
 
 /// As [`generate`], with the file's contents given.
 pub(crate) fn generate_source(
     database: &Database,
     crate_dir: Option<&Path>,
-    existing: &[&str],
     name: &str,
     source: &str,
 ) -> Result<PathBuf, Error> {
     let crate_dir = crate_dir.unwrap_or(Path::new(database.crate_dir));
-    generate_in(crate_dir, existing, name, source)
+    generate_in(crate_dir, name, source)
 }
 
-pub(crate) fn generate_in(
-    crate_dir: &Path,
-    existing: &[&str],
-    name: &str,
-    body: &str,
-) -> Result<PathBuf, Error> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        || name.starts_with(|c: char| c.is_ascii_digit())
-    {
-        return Err(Error::Refused(format!(
+pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<PathBuf, Error> {
+    let invalid = |name: &str| {
+        name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let refuse_invalid = || {
+        Error::Refused(format!(
             "invalid migration name '{name}': use lowercase letters, digits and underscores, \
              e.g. add_notes_to_jobs"
-        )));
+        ))
+    };
+    if invalid(name) {
+        return Err(refuse_invalid());
     }
-    let next = existing
-        .iter()
-        .filter_map(|n| n.strip_prefix('m')?.split('_').next()?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let module = format!("m{next:03}_{name}");
     let src = crate_dir.join("src");
-    let file = src.join(format!("{module}.rs"));
     let lib = src.join("lib.rs");
     let io = |action: &'static str, path: &Path| {
         let path = path.display().to_string();
@@ -88,6 +80,36 @@ pub(crate) fn generate_in(
         }
     };
     let lib_text = std::fs::read_to_string(&lib).map_err(io("cannot read", &lib))?;
+    let entries = std::fs::read_dir(&src).map_err(io("cannot read", &src))?;
+    let mut newest = registered_numbers(&lib_text).max().unwrap_or(0);
+    for entry in entries {
+        let entry = entry.map_err(io("cannot read", &src))?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let module = file_name.strip_suffix(".rs").unwrap_or(file_name);
+        if let Some((number, _)) = numbered(module) {
+            newest = newest.max(number);
+        }
+    }
+    let next = newest + 1;
+    let name = match numbered(name) {
+        Some((number, rest)) if number == next => rest,
+        Some((number, _)) => {
+            return Err(Error::Refused(format!(
+                "migration name '{name}' carries the number {number}, but the next migration \
+                 in {} is m{next:03}: give the name without its mNNN_ prefix",
+                src.display()
+            )));
+        }
+        None => name,
+    };
+    if invalid(name) {
+        return Err(refuse_invalid());
+    }
+    let module = format!("m{next:03}_{name}");
+    let file = src.join(format!("{module}.rs"));
     let registered = register(&lib_text, &module).ok_or_else(|| {
         Error::Refused(format!(
             "cannot find where to register {module} in {}: expected a `migration_core::migrator!` \
@@ -101,6 +123,28 @@ pub(crate) fn generate_in(
     std::fs::write(&file, body).map_err(io("cannot write", &file))?;
     std::fs::write(&lib, registered).map_err(io("cannot write", &lib))?;
     Ok(file)
+}
+
+/// `mNNN_rest` as (NNN, rest): a migration module's number and name.
+fn numbered(module: &str) -> Option<(u32, &str)> {
+    let (number, rest) = module.strip_prefix('m')?.split_once('_')?;
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((number.parse().ok()?, rest))
+}
+
+/// The numbers of the `mNNN_…` modules declared in `lib.rs`.
+fn registered_numbers(lib: &str) -> impl Iterator<Item = u32> + '_ {
+    lib.lines().filter_map(|line| {
+        let t = line.trim();
+        let t = t
+            .strip_prefix("pub mod ")
+            .or_else(|| t.strip_prefix("mod "))
+            .unwrap_or(t);
+        let module = t.strip_suffix(',').or_else(|| t.strip_suffix(';'))?;
+        Some(numbered(module)?.0)
+    })
 }
 
 /// `lib` with `<module>,` appended to the `migrator!` list, after the newest

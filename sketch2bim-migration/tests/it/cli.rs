@@ -741,3 +741,72 @@ fn generate_writes_the_next_migration_and_registers_it() {
         ]
     );
 }
+
+#[test]
+fn generate_numbers_from_the_files_on_disk_and_takes_a_numbered_name() {
+    let dir = WorkDir::new();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let lib = include_str!("../../src/lib.rs");
+    std::fs::write(src.join("lib.rs"), lib).expect("write lib.rs");
+    let crate_dir = dir.path().to_string_lossy().into_owned();
+    let generate = |name: &str| {
+        run(
+            BIN,
+            dir.path(),
+            &[],
+            &["generate", name, "--dir", &crate_dir],
+        )
+    };
+
+    // Two runs of one binary: the second counts the file the first wrote.
+    let first = generate("add_notes_to_jobs").ok();
+    let m011 = src.join("m011_add_notes_to_jobs.rs");
+    assert_eq!(first.stdout, format!("created {}\n", m011.display()));
+    let second = generate("add_tags_to_jobs").ok();
+    let m012 = src.join("m012_add_tags_to_jobs.rs");
+    assert_eq!(second.stdout, format!("created {}\n", m012.display()));
+
+    // A file on disk that lib.rs does not list yet counts too.
+    std::fs::write(src.join("m013_hand_written.rs"), "").expect("write m013");
+    // The number the user typed is taken when it is the next one...
+    let numbered = generate("m014_add_x").ok();
+    let m014 = src.join("m014_add_x.rs");
+    assert_eq!(numbered.stdout, format!("created {}\n", m014.display()));
+    assert!(!src.join("m014_m014_add_x.rs").exists());
+    let registered = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
+    assert!(
+        registered.contains(
+            "    m010_remove_reader_type_column,\n    m011_add_notes_to_jobs,\n    \
+             m012_add_tags_to_jobs,\n    m014_add_x,\n}"
+        ),
+        "{registered}"
+    );
+
+    // ...and refused when it is not, writing nothing.
+    let before = dir_listing(&src);
+    let refused = generate("m011_add_y");
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stderr_lines(),
+        vec![format!(
+            "error: migration name 'm011_add_y' carries the number 11, but the next migration \
+             in {} is m015: give the name without its mNNN_ prefix",
+            src.display()
+        )]
+    );
+    assert_eq!(dir_listing(&src), before);
+    assert_eq!(
+        std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs"),
+        registered
+    );
+}
+
+fn dir_listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
