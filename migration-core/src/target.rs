@@ -102,7 +102,16 @@ impl Target {
                 }
             }
         }
-        secrets.retain(|s| !s.is_empty());
+        // A password that is also the user name, host or database name is
+        // shown there anyway: masking its quoted echoes would only hide
+        // those (`role "app" does not exist`), while the URL's password
+        // component is masked all the same.
+        let shown_parts = [
+            parsed.username(),
+            parsed.host_str().unwrap_or(""),
+            parsed.path().trim_start_matches('/'),
+        ];
+        secrets.retain(|s| !s.is_empty() && !shown_parts.contains(&s.as_str()));
         let host = parsed.host_str().map(str::to_owned);
         Ok(Target {
             url: url.to_owned(),
@@ -193,9 +202,9 @@ impl Target {
             .test_before_acquire(false)
             .sqlx_logging(log_statements)
             .sqlx_logging_level(log::LevelFilter::Info);
-        if let Some(schema) = schema.filter(|s| !s.is_empty()) {
+        let schema = schema.filter(|s| !s.is_empty());
+        if let Some(schema) = schema {
             check_schema_name(schema).map_err(Error::Refused)?;
-            options.set_schema_search_path(schema.to_owned());
         }
         if self.backend == DbBackend::Sqlite {
             options.map_sqlx_sqlite_opts(move |o| o.busy_timeout(lock_timeout));
@@ -204,7 +213,26 @@ impl Target {
             // sqlx keeps the brackets of `[::1]` and hands them to the
             // resolver, which cannot look them up: give it the address.
             let ipv6 = self.ipv6_host().map(|ip| ip.to_string());
+            // The search path is a startup parameter of every connection,
+            // not a `SET` after connecting: behind a transaction-pooling
+            // proxy a session's `SET` lands on one server connection and
+            // the run's transactions on others. A proxy that cannot pass
+            // startup options on refuses the connection instead.
+            let search_path = schema.map(|s| {
+                let plain = s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if plain {
+                    s.to_owned()
+                } else {
+                    format!("\"{s}\"")
+                }
+            });
             options.map_sqlx_postgres_opts(move |o| {
+                let o = match &search_path {
+                    Some(path) => o.options([("search_path", path)]),
+                    None => o,
+                };
                 // PgBouncer refuses a connection that sets a startup
                 // parameter it does not know (`extra_float_digits`), unless
                 // told to ignore it; the server's default prints floats
@@ -292,5 +320,31 @@ pub fn check_schema_name(schema: &str) -> Result<(), String> {
         ))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Origin, Target};
+
+    #[test]
+    fn secrets_are_the_passwords_not_shown_elsewhere() {
+        let secrets = |url: &str| -> Vec<String> {
+            match Target::parse(url, Origin::Flag) {
+                Ok(target) => target.secrets().into_iter().map(str::to_owned).collect(),
+                Err(e) => panic!("{url}: {e}"),
+            }
+        };
+        assert_eq!(secrets("postgres://u:s@h/x"), vec!["s"]);
+        assert_eq!(secrets("postgres://u:p%40ss@h/x"), vec!["p%40ss", "p@ss"]);
+        assert_eq!(secrets("postgres://h/x?password=pw"), vec!["pw"]);
+        // Equal to the user name, host or database name: shown there anyway.
+        assert!(secrets("postgres://app:app@h/x").is_empty());
+        assert!(secrets("postgres://u:db.internal@db.internal/x").is_empty());
+        assert!(secrets("postgres://u:kvshvl@h/kvshvl").is_empty());
+        let masked = Target::parse("postgres://app:app@h/app", Origin::Flag)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        assert_eq!(masked, "postgres://app:***@h/app");
     }
 }

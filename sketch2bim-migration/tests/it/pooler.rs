@@ -262,3 +262,50 @@ async fn an_ipv6_literal_host_connects() {
     assert_eq!(applied_names(&db).await, NAMES);
     assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
 }
+
+/// `-s` sets the search path as a startup parameter of each connection (a
+/// `SET` would hold on one of the proxy's server connections only).
+/// PgBouncer 1.18 does not pass startup options on, so it refuses the
+/// connection: a run never migrates another schema than the one asked for.
+#[tokio::test]
+async fn a_schema_through_pgbouncer_is_refused_rather_than_ignored() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    db.execute_unprepared("CREATE SCHEMA tenant")
+        .await
+        .expect("create schema");
+    let url = pgbouncer::url_for(&test_db.name());
+    let dir = WorkDir::new();
+
+    let refused = cli(&dir, &url, &["-s", "tenant", "up"]);
+    assert_eq!(refused.code, 1, "{refused:#?}");
+    assert_eq!(
+        refused.stderr_lines(),
+        vec![format!(
+            "error: cannot connect to {url}: unsupported startup parameter: options"
+        )],
+        "{refused:#?}"
+    );
+    assert_eq!(applied_names_in(&db, "tenant").await, 0);
+    assert_eq!(applied_names_in(&db, "public").await, 0);
+
+    // Directly, the same run migrates that schema.
+    cli(&dir, test_db.url(), &["-s", "tenant", "up"]).ok();
+    assert_eq!(applied_names_in(&db, "tenant").await, 10);
+    assert_eq!(applied_names_in(&db, "public").await, 0);
+}
+
+/// Rows of `schema.seaql_migrations` (0 when there is no such table).
+async fn applied_names_in(db: &sea_orm::DatabaseConnection, schema: &str) -> i64 {
+    let sql = format!(
+        "SELECT CASE WHEN to_regclass('{schema}.seaql_migrations') IS NULL THEN 0 \
+         ELSE (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM \
+         {schema}.seaql_migrations', false, true, '')))[1]::text::bigint END"
+    );
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("a count")
+}
