@@ -388,6 +388,22 @@ async fn bad_input_is_one_line_exit_1_and_never_a_password() {
 }
 
 #[tokio::test]
+async fn a_one_letter_password_is_masked_in_the_url_only() {
+    let test_db = TestDb::postgres().await;
+    let dir = WorkDir::new();
+    let url = with_user(test_db.url(), "nouser", Some("s"));
+    let shown = with_user(test_db.url(), "nouser", Some("***"));
+    let status = cli(&dir, &url, &["status"]);
+    assert_eq!(status.code, 1, "{status:#?}");
+    assert_eq!(
+        status.stderr_lines(),
+        vec![format!(
+            "error: cannot connect to {shown}: role \"nouser\" does not exist"
+        )]
+    );
+}
+
+#[tokio::test]
 async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
