@@ -39,8 +39,8 @@ impl std::fmt::Debug for MigrationLock {
 
 fn key_sql(table: &str) -> String {
     format!(
-        "hashtextextended(current_database() || '/' || current_schema() || '/' || '{}', 0)",
-        table.replace('\'', "''")
+        "hashtextextended(current_database() || '/' || current_schema() || '/' || {}, 0)",
+        crate::sql::literal(table)
     )
 }
 
