@@ -128,17 +128,24 @@ impl Target {
         if let Some(url) = flag {
             return Target::parse(url, Origin::Flag);
         }
+        // A variable that is set counts, even empty: an empty URL is a
+        // mistake, not a request for the SQLite default.
         for name in [database.url_env, "DATABASE_URL"] {
-            if let Some(url) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
-                return Target::parse(&url, Origin::Env(name));
+            match std::env::var(name) {
+                Ok(url) => return Target::parse_set(&url, Origin::Env(name)),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::InvalidUrl {
+                        origin: Origin::Env(name).to_string(),
+                        reason: "not valid UTF-8".to_owned(),
+                    });
+                }
+                Err(std::env::VarError::NotPresent) => {}
             }
         }
-        if let Ok(iter) = dotenvy::from_path_iter(".env") {
-            let vars: Vec<(String, String)> = iter.filter_map(Result::ok).collect();
+        if let Some(vars) = read_dotenv(std::path::Path::new(DOTENV))? {
             for name in [database.url_env, "DATABASE_URL"] {
-                if let Some((_, url)) = vars.iter().find(|(k, v)| k == name && !v.trim().is_empty())
-                {
-                    return Target::parse(url, Origin::DotEnv(name));
+                if let Some((_, url)) = vars.iter().find(|(k, _)| k == name) {
+                    return Target::parse_set(url, Origin::DotEnv(name));
                 }
             }
         }
@@ -146,6 +153,17 @@ impl Target {
             &format!("sqlite://{}?mode=rwc", database.default_sqlite_file),
             Origin::DefaultSqlite,
         )
+    }
+
+    /// As [`Target::parse`] for a variable that is set: empty is refused.
+    fn parse_set(url: &str, origin: Origin) -> Result<Target, Error> {
+        if url.trim().is_empty() {
+            return Err(Error::InvalidUrl {
+                origin: origin.to_string(),
+                reason: "it is set but empty; give it a database URL, or unset it".to_owned(),
+            });
+        }
+        Target::parse(url, origin)
     }
 
     /// The URL to connect with. Never print it: use `Display`.
@@ -302,6 +320,60 @@ impl Target {
         }
         last.map(|why| format!("timed out after {} s ({why})", CONNECT_TIMEOUT.as_secs()))
     }
+}
+
+/// The file of variables read from the working directory.
+const DOTENV: &str = ".env";
+
+/// The most of `.env` that is read: a URL takes a line, and a device such as
+/// `/dev/zero` must not fill the memory.
+const DOTENV_MAX_BYTES: u64 = 64 * 1024;
+
+/// The variables of the `.env` file at `path`, or `None` when there is none.
+/// Lines that do not parse are skipped, as before; a file that cannot be read
+/// (a directory, a device, too large, not UTF-8, unreadable, a dangling link)
+/// is an error naming it.
+fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, String)>>, Error> {
+    use std::io::Read;
+    let unreadable = |source: std::io::Error| Error::Io {
+        action: "cannot read",
+        path: path.display().to_string(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::fs::symlink_metadata(path).is_err() =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(unreadable(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(DOTENV_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > DOTENV_MAX_BYTES {
+        return Err(unreadable(std::io::Error::other(format!(
+            "larger than {} KiB",
+            DOTENV_MAX_BYTES / 1024
+        ))));
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        return Err(unreadable(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )));
+    }
+    Ok(Some(
+        dotenvy::from_read_iter(bytes.as_slice())
+            .filter_map(Result::ok)
+            .collect(),
+    ))
 }
 
 impl std::fmt::Display for Target {

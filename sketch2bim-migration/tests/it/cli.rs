@@ -673,6 +673,101 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
     exec(&admin, &format!("DROP ROLE {role}")).await;
 }
 
+/// [`run`], failing the test instead of hanging when the binary does not
+/// exit within `seconds`.
+fn run_within(seconds: u64, dir: &WorkDir, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let what = format!("{args:?}");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = dir.path().to_owned();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    std::thread::spawn(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = sender.send(run(BIN, &path, &env, &args));
+    });
+    match receiver.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(run) => run,
+        Err(_) => panic!(
+            "{what} in {} still running after {seconds} s",
+            dir.path().display()
+        ),
+    }
+}
+
+#[test]
+fn an_unreadable_dotenv_is_one_error_naming_it() {
+    let cases: [(&str, fn(&std::path::Path), &str); 4] = [
+        (
+            "a directory",
+            |env| std::fs::create_dir(env).expect("mkdir .env"),
+            "error: cannot read .env: Is a directory (os error 21)",
+        ),
+        (
+            "a link to /dev/zero",
+            |env| std::os::unix::fs::symlink("/dev/zero", env).expect("symlink"),
+            "error: cannot read .env: larger than 64 KiB",
+        ),
+        (
+            "invalid UTF-8",
+            |env| std::fs::write(env, b"DATABASE_URL=sqlite://x\xff.db\n").expect("write"),
+            "error: cannot read .env: not UTF-8 text (invalid byte at offset 23)",
+        ),
+        (
+            "a dangling link",
+            |env| std::os::unix::fs::symlink("missing.env", env).expect("symlink"),
+            "error: cannot read .env: No such file or directory (os error 2)",
+        ),
+    ];
+    for (what, make, expected) in cases {
+        let dir = WorkDir::new();
+        make(&dir.path().join(".env"));
+        let status = run_within(30, &dir, &[], &["status"]);
+        assert_eq!(status.code, 1, "{what}: {status:#?}");
+        assert_eq!(status.stderr_lines(), vec![expected], "{what}");
+        assert_eq!(status.stdout, "", "{what}");
+        assert_eq!(dir.files(), vec![".env"], "{what}: nothing created");
+    }
+}
+
+#[test]
+fn a_database_variable_set_but_empty_is_refused_by_name() {
+    let refused = |variable: &str| {
+        format!(
+            "error: invalid database URL from {variable}: it is set but empty; give it a \
+             database URL, or unset it"
+        )
+    };
+    let dir = WorkDir::new();
+    for (env, variable) in [
+        (&[("DATABASE_URL", "")][..], "DATABASE_URL"),
+        (
+            &[("SKETCH2BIM_DATABASE_URL", "  ")][..],
+            "SKETCH2BIM_DATABASE_URL",
+        ),
+        // The database's own variable comes first, so it is the one named.
+        (
+            &[
+                ("SKETCH2BIM_DATABASE_URL", ""),
+                ("DATABASE_URL", "sqlite://other.sqlite?mode=rwc"),
+            ][..],
+            "SKETCH2BIM_DATABASE_URL",
+        ),
+    ] {
+        let up = run_within(30, &dir, env, &["up"]);
+        assert_eq!(up.code, 1, "{env:?}: {up:#?}");
+        assert_eq!(up.stderr_lines(), vec![refused(variable)], "{env:?}");
+    }
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=\n").expect("write .env");
+    let up = run_within(30, &dir, &[], &["up"]);
+    assert_eq!(up.code, 1, "{up:#?}");
+    assert_eq!(up.stderr_lines(), vec![refused("DATABASE_URL in .env")]);
+    assert_eq!(dir.files(), vec![".env"], "nothing created");
+}
+
 #[test]
 fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
     let dir = WorkDir::new();
