@@ -20,12 +20,15 @@ use crate::{Database, Described, Error, fmt_duration};
 #[derive(Debug, Parser)]
 #[command(
     about = "Migrates the database: applies, rolls back and reports its migrations",
+    version,
     disable_help_subcommand = true
 )]
 struct Cli {
     /// Database URL (postgres://… or sqlite://…). Default: the database's own
     /// URL variable, then DATABASE_URL, then a .env file, then a SQLite file in
-    /// the working directory.
+    /// the working directory. A password given here is visible to other users
+    /// of the machine (ps shows the command line): put it in the environment
+    /// or .env instead.
     #[arg(short = 'u', long = "database-url", global = true, value_name = "URL")]
     database_url: Option<String>,
 
@@ -165,7 +168,14 @@ pub fn main_with_entities<M: Described>(entities: EntityStatements) -> ExitCode 
 
 fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     let database = &M::DATABASE;
-    let cli = match Cli::try_parse() {
+    // Named after the binary, so that `--version` says which one it is (once
+    // per process: the name lives as long as the process).
+    let name: &'static str = format!("{}-migration", database.name).leak();
+    let command = <Cli as clap::CommandFactory>::command().name(name);
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -111,3 +111,14 @@ async fn check_passes_on_a_freshly_migrated_database() {
         "ask: the database matches the entities (3 tables)\n"
     );
 }
+
+#[test]
+fn version_names_the_binary() {
+    let dir = WorkDir::new();
+    let version = run(BIN, dir.path(), &[], &["--version"]).ok();
+    assert_eq!(
+        version.stdout,
+        format!("ask-migration {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(version.stderr, "");
+}

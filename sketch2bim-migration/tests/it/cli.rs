@@ -403,6 +403,36 @@ async fn a_one_letter_password_is_masked_in_the_url_only() {
     );
 }
 
+#[test]
+fn version_and_the_password_warning_in_help() {
+    let dir = WorkDir::new();
+    for flag in ["--version", "-V"] {
+        let version = run(BIN, dir.path(), &[], &[flag]).ok();
+        assert_eq!(
+            version.stdout,
+            format!("sketch2bim-migration {}\n", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(version.stderr, "");
+    }
+    let help = run(BIN, dir.path(), &[], &["--help"]).ok();
+    let url_help: String = help
+        .stdout
+        .split("--database-url <URL>")
+        .nth(1)
+        .and_then(|rest| rest.split("-s, --database-schema").next())
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        url_help.ends_with(
+            "A password given here is visible to other users of the machine (ps shows the \
+             command line): put it in the environment or .env instead"
+        ),
+        "{help:#?}"
+    );
+}
+
 #[tokio::test]
 async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
     let test_db = TestDb::postgres().await;
