@@ -17,6 +17,10 @@ use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
 use crate::target::{Origin, Target};
 use crate::{Database, Described, Error, fmt_duration};
 
+/// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
+/// 2^31-1 ms, and no run should wait for another longer than a day.
+const MAX_LOCK_TIMEOUT_SECONDS: u64 = 86_400;
+
 #[derive(Debug, Parser)]
 #[command(
     about = "Migrates the database: applies, rolls back and reports its migrations",
@@ -44,7 +48,14 @@ struct Cli {
     database_schema: Option<String>,
 
     /// Seconds to wait for another run's migration lock.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    /// From 1 to 86400 (a day).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_LOCK_TIMEOUT_SECONDS)
+    )]
     lock_timeout: u64,
 
     /// Also print every SQL statement sent.

@@ -433,6 +433,37 @@ fn version_and_the_password_warning_in_help() {
     );
 }
 
+#[test]
+fn a_lock_timeout_out_of_range_is_a_usage_error() {
+    let dir = WorkDir::new();
+    for value in ["0", "86401", "99999999"] {
+        let up = run(BIN, dir.path(), &[], &["up", "--lock-timeout", value]);
+        assert_eq!(up.code, 2, "{value}: {up:#?}");
+        assert_eq!(
+            up.stderr_lines(),
+            vec![
+                format!(
+                    "error: invalid value '{value}' for '--lock-timeout <SECONDS>': {value} is \
+                     not in 1..=86400"
+                )
+                .as_str(),
+                "",
+                "For more information, try '--help'."
+            ]
+        );
+    }
+    // Nothing was opened, not even the default SQLite file.
+    assert_eq!(dir.files(), Vec::<String>::new());
+    let history = run(
+        BIN,
+        dir.path(),
+        &[],
+        &["--lock-timeout", "86400", "history"],
+    )
+    .ok();
+    assert_eq!(history.stdout_lines().len(), NAMES.len());
+}
+
 #[tokio::test]
 async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
     let test_db = TestDb::postgres().await;
