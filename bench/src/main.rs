@@ -511,14 +511,20 @@ async fn populated(admin: &DatabaseConnection, server: &str, history: &History) 
         // every commit waiting for the disk.
         create_db(admin, hand_db, Some(template)).await?;
         let db = connect_plain(&url_for(server, hand_db, Some("disable"))?).await?;
-        let plan = dry_run::plan(&db, history, Direction::Up, &Goal::All)
-            .await
-            .map_err(|e| migration_core::one_line(&e, &[]))?;
+        let plan = dry_run::plan(
+            &db,
+            history,
+            Direction::Up,
+            &Goal::All,
+            &RunOptions::default(),
+        )
+        .await
+        .map_err(|e| migration_core::one_line(&e, &[]))?;
         let t = Instant::now();
         for (i, step) in plan.into_iter().enumerate() {
             let s = Instant::now();
             for statement in &step.statements {
-                if !statement.starts_with("SET LOCAL synchronous_commit") {
+                if !statement.starts_with("SET LOCAL") {
                     exec(&db, statement).await?;
                 }
             }

@@ -47,7 +47,8 @@ struct Cli {
     )]
     database_schema: Option<String>,
 
-    /// Seconds to wait for another run's migration lock.
+    /// Seconds to wait for another run's migration lock; also how long, in
+    /// all, to keep retrying migrations that wait for a busy table's lock.
     /// From 1 to 86400 (a day).
     #[arg(
         long,
@@ -57,6 +58,13 @@ struct Cli {
         value_parser = clap::value_parser!(u64).range(1..=MAX_LOCK_TIMEOUT_SECONDS)
     )]
     lock_timeout: u64,
+
+    /// PostgreSQL: how long a migration's statement may wait for a table's
+    /// lock (queueing the application's queries behind it) before the
+    /// migration is rolled back and retried: 500ms, 2s, or 0 for no bound.
+    /// Default: MIGRATION_LOCK_WAIT, else 2s.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_lock_wait)]
+    lock_wait: Option<LockWait>,
 
     /// Also print every SQL statement sent.
     #[arg(short = 'v', long, global = true)]
@@ -186,13 +194,23 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     let parsed = command
         .try_get_matches()
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
-    let cli = match parsed {
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if cli.lock_wait.is_none() {
+        // Read here so that a bad value is a usage error, like a bad flag.
+        match crate::lock_wait::lock_wait_from_env() {
+            Ok(wait) => cli.lock_wait = Some(LockWait(wait)),
+            Err(e) => {
+                eprintln!("error: {}", crate::one_line(&e, &[]));
+                return ExitCode::from(2);
+            }
+        }
+    }
     init_logging(cli.verbose);
     let history = History::of::<M>();
     let mut secrets: Vec<String> = Vec::new();
@@ -269,6 +287,9 @@ async fn run(
     }
     let options = RunOptions {
         lock_timeout: Duration::from_secs(cli.lock_timeout),
+        lock_wait: cli
+            .lock_wait
+            .map_or(Some(crate::lock_wait::DEFAULT_LOCK_WAIT), |w| w.0),
     };
     let db = target
         .connect(
@@ -329,7 +350,7 @@ async fn execute(
             dry_run: true,
         } => {
             let goal = goal(*num, to, Goal::All);
-            return dry_run(database, history, db, Direction::Up, &goal).await;
+            return dry_run(database, history, db, Direction::Up, &goal, options).await;
         }
         Command::Down {
             num,
@@ -338,7 +359,7 @@ async fn execute(
             ..
         } => {
             let goal = goal(*num, to, Goal::Steps(1));
-            return dry_run(database, history, db, Direction::Down, &goal).await;
+            return dry_run(database, history, db, Direction::Down, &goal, options).await;
         }
         Command::Up { num, to, .. } => {
             let goal = goal(*num, to, Goal::All);
@@ -386,8 +407,9 @@ async fn dry_run(
     db: &DatabaseConnection,
     direction: Direction,
     goal: &Goal,
+    options: &RunOptions,
 ) -> Result<(), Error> {
-    let steps = crate::dry_run::plan(db, history, direction, goal).await?;
+    let steps = crate::dry_run::plan(db, history, direction, goal, options).await?;
     for step in &steps {
         let way = match step.direction {
             Direction::Up => "up",
@@ -652,6 +674,19 @@ fn iso8601(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// `--lock-wait`: `None` inside means no bound.
+#[derive(Debug, Clone, Copy)]
+struct LockWait(Option<Duration>);
+
+fn parse_lock_wait(value: &str) -> Result<LockWait, String> {
+    crate::lock_wait::parse_lock_wait("--lock-wait", value)
+        .map(LockWait)
+        .map_err(|e| match e {
+            Error::InvalidSetting { expected, .. } => format!("expected {expected}"),
+            other => other.to_string(),
+        })
 }
 
 /// `-s ''` means the server's default, as when `-s` is not given.

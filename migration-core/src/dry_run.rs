@@ -16,7 +16,7 @@ use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::collections::BTreeMap;
 
 use crate::Error;
-use crate::runner::{self, Direction, Goal, History, quote_ident};
+use crate::runner::{self, Direction, Goal, History, RunOptions, quote_ident};
 
 /// The statements of one migration, in order, transaction control included.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +72,16 @@ pub(crate) async fn record(
     Some(statements)
 }
 
-/// What `up` (`Direction::Up`) or `down` to `goal` would execute on `db`.
+/// What `up` (`Direction::Up`) or `down` to `goal` would execute on `db`
+/// with `options` (its lock wait). A migration that runs outside a
+/// transaction (`use_transaction() == Some(false)`) is shown without
+/// BEGIN and COMMIT.
 pub async fn plan(
     db: &DatabaseConnection,
     history: &History,
     direction: Direction,
     goal: &Goal,
+    options: &RunOptions,
 ) -> Result<Vec<PlannedStep>, Error> {
     let state = runner::read_state(db, history).await?;
     state.refuse_unknown()?;
@@ -108,11 +112,19 @@ pub async fn plan(
     for (n, index) in indexes.into_iter().enumerate() {
         let migration = &history.migrations[index];
         let name = migration.name().to_owned();
-        let mut statements = vec![match backend {
-            DbBackend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
-            _ => "BEGIN".to_owned(),
-        }];
-        if backend == DbBackend::Postgres && n + 1 < count {
+        let in_transaction = migration.use_transaction() != Some(false);
+        let mut statements = Vec::new();
+        if in_transaction {
+            statements.push(match backend {
+                DbBackend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+                _ => "BEGIN".to_owned(),
+            });
+        }
+        if backend == DbBackend::Postgres && in_transaction {
+            // Its lock wait and the name it goes by (see lock_wait).
+            statements.extend(crate::lock_wait::prologue(&name, options.lock_wait));
+        }
+        if backend == DbBackend::Postgres && in_transaction && n + 1 < count {
             // Only the run's last commit waits for the disk (see runner).
             statements.push("SET LOCAL synchronous_commit = off".to_owned());
         }
@@ -153,7 +165,9 @@ pub async fn plan(
         );
         let record = runner::record_statement(backend, &table, &name, direction);
         statements.push(record.to_string());
-        statements.push("COMMIT".to_owned());
+        if in_transaction {
+            statements.push("COMMIT".to_owned());
+        }
         out.push(PlannedStep {
             name,
             direction,

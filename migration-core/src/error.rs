@@ -14,7 +14,7 @@ pub enum Error {
     InvalidUrl { origin: String, reason: String },
 
     /// A setting has a value that means nothing.
-    #[error("invalid {name}={value:?}: expected one of {expected}")]
+    #[error("invalid {name}={value:?}: expected {expected}")]
     InvalidSetting {
         name: &'static str,
         value: String,
@@ -49,6 +49,26 @@ pub enum Error {
     /// Another run held the migration lock for longer than the timeout.
     #[error("timed out after {seconds} s waiting for the migration lock held by another run")]
     LockTimeout { seconds: u64 },
+
+    /// A migration's statements kept waiting longer than the lock wait for a
+    /// lock that another transaction holds, until the run's `--lock-timeout`
+    /// was spent; every attempt was rolled back whole.
+    #[error(
+        "migration {name} gave up waiting for a lock on {relation} after {} \
+         ({attempts} attempts): {blockers}; it was rolled back, none of it is applied",
+        crate::fmt_duration(*waited)
+    )]
+    LockWait {
+        name: String,
+        /// The table (or other object) it waited for.
+        relation: String,
+        /// Who held it, as the last wait saw them.
+        blockers: String,
+        attempts: u32,
+        waited: std::time::Duration,
+        #[source]
+        source: DbErr,
+    },
 
     /// A migration name given by the user is not in the history.
     #[error("unknown migration {name}{}", suggestions(closest))]

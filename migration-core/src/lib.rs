@@ -7,6 +7,7 @@
 //! - [`target`]: which database, from which setting, shown without its password;
 //! - [`runner`]: applying and rolling back, one transaction per migration;
 //! - [`lock`]: one run at a time per database;
+//! - [`lock_wait`]: bounded lock waits on busy tables, and who blocks them;
 //! - [`adopt`]: taking over databases the Alembic migrator built;
 //! - [`catalog`]: what a database's catalog says about its schema;
 //! - [`sql`]: how the migrator sends its own statements (safe behind a
@@ -22,6 +23,7 @@ pub mod dry_run;
 mod error;
 mod generate;
 pub mod lock;
+pub mod lock_wait;
 mod rt;
 pub mod runner;
 pub mod schema;

@@ -121,6 +121,12 @@ impl MigrationLock {
         }
     }
 
+    /// The lock's own transaction (PostgreSQL), free for reading the
+    /// catalog while the migration's connection waits.
+    pub(crate) fn observer(&self) -> Option<&Transaction> {
+        self.txn.as_ref()
+    }
+
     /// Releases the lock.
     pub async fn release(mut self) -> Result<(), Error> {
         if let Some(txn) = self.txn.take() {

@@ -289,14 +289,20 @@ pub enum Goal {
 /// Tuning of a run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// How long to wait for another run's lock.
+    /// How long to wait for another run's lock; also how long, in all, a run
+    /// keeps retrying migrations that time out waiting for a table's lock.
     pub lock_timeout: Duration,
+    /// PostgreSQL: how long one statement of a migration may wait for a lock
+    /// (`SET LOCAL lock_timeout`) before the migration is rolled back and
+    /// retried; `None` waits without bound (see [`crate::lock_wait`]).
+    pub lock_wait: Option<Duration>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_wait: Some(crate::lock_wait::DEFAULT_LOCK_WAIT),
         }
     }
 }
@@ -313,7 +319,11 @@ pub enum Direction {
 pub struct Step {
     pub name: String,
     pub direction: Direction,
+    /// Its (last) transaction's, or outside one its statements', duration.
     pub elapsed: Duration,
+    /// How many times it gave up waiting for a table's lock, was rolled
+    /// back and tried again (see [`crate::lock_wait`]).
+    pub lock_waits: u32,
 }
 
 /// What a run did and where it left the database.
@@ -560,11 +570,18 @@ async fn locked(
         }
         let mut steps = Vec::new();
         let planned = plan(&state)?;
+        let mut waited = Duration::ZERO;
         for (n, &index) in planned.iter().enumerate() {
             let flush = n + 1 == planned.len();
-            if let Some(step) =
-                run_step(db, history, index, direction, &state, options, flush).await?
-            {
+            let run = Run {
+                db,
+                history,
+                direction,
+                state: &state,
+                options,
+                lock: &lock,
+            };
+            if let Some(step) = run_step(&run, index, flush, &mut waited).await? {
                 steps.push(step);
             }
             state = read_state_after(history, state, index, direction);
@@ -611,24 +628,108 @@ fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Runs one migration and its bookkeeping in one transaction. Returns `None`
-/// when (SQLite) another run did this step while this one waited.
-///
-/// On PostgreSQL only the last step of a run (`flush`) waits for its commit
-/// to reach disk; the others commit with `synchronous_commit = off`, saving a
-/// WAL flush each. Commits are replayed in order after a crash, so a crash
-/// can only lose a suffix of the run's steps, each whole (a migration and
-/// its bookkeeping row commit together), and the last commit makes them all
-/// durable before the run reports success.
-async fn run_step(
-    db: &DatabaseConnection,
-    history: &History,
-    index: usize,
+/// What every step of a locked run shares.
+struct Run<'a> {
+    db: &'a DatabaseConnection,
+    history: &'a History,
     direction: Direction,
-    state: &State,
-    options: &RunOptions,
+    state: &'a State,
+    options: &'a RunOptions,
+    lock: &'a MigrationLock,
+}
+
+/// Runs one migration. Returns `None` when (SQLite) another run did this
+/// step while this one waited.
+///
+/// A migration whose `use_transaction()` is `Some(false)` runs outside a
+/// transaction ([`run_outside_transaction`]). Any other runs in one
+/// transaction together with its bookkeeping row ([`attempt_step`]); on
+/// PostgreSQL, when one of its statements gives up waiting for a lock (the
+/// lock wait, see [`crate::lock_wait`]), the whole transaction is rolled back
+/// and tried again after a pause (250 ms, doubling up to 2 s), each wait
+/// logged with what it waited for and who held it, until `waited` (the run's
+/// time spent so far waiting for table locks) reaches `--lock-timeout`.
+async fn run_step(
+    run: &Run<'_>,
+    index: usize,
     flush: bool,
+    waited: &mut Duration,
 ) -> Result<Option<Step>, Error> {
+    use crate::lock_wait;
+    let migration = &run.history.migrations[index];
+    if migration.use_transaction() == Some(false) {
+        return run_outside_transaction(run, index).await;
+    }
+    let name = migration.name();
+    let wait = run.options.lock_wait;
+    let mut pause = lock_wait::FIRST_BACKOFF;
+    let mut attempt: u32 = 1;
+    loop {
+        let started = Instant::now();
+        let (outcome, blockers) = lock_wait::watch(
+            attempt_step(run, index, flush),
+            run.lock.observer(),
+            name,
+            wait,
+        )
+        .await;
+        let source = match outcome {
+            Err(e) if lock_wait::lock_not_available(&e) => e,
+            Ok(Some(mut step)) => {
+                step.lock_waits = attempt - 1;
+                return Ok(Some(step));
+            }
+            outcome => return outcome,
+        };
+        *waited += started.elapsed();
+        let (relation, held) = lock_wait::describe(&blockers);
+        if *waited >= run.options.lock_timeout {
+            let source = match source {
+                Error::Migration { source, .. } => source,
+                _ => DbErr::Custom("lock timeout".into()),
+            };
+            return Err(Error::LockWait {
+                name: name.to_owned(),
+                relation,
+                blockers: held,
+                attempts: attempt,
+                waited: *waited,
+                source,
+            });
+        }
+        let pause_now = pause.min(run.options.lock_timeout - *waited);
+        tracing::info!(
+            "waiting for a lock on {relation} (attempt {attempt}, lock wait {}): {held}; \
+             retrying in {}",
+            lock_wait::show(wait),
+            crate::fmt_duration(pause_now)
+        );
+        crate::rt::sleep(pause_now).await;
+        *waited += pause_now;
+        pause = (pause * 2).min(lock_wait::MAX_BACKOFF);
+        attempt += 1;
+    }
+}
+
+/// One try at a migration and its bookkeeping, in one transaction; any
+/// failure rolls it all back.
+///
+/// On PostgreSQL the transaction first sets its lock wait and names itself
+/// ([`crate::lock_wait`]), and only the last step of a run (`flush`) waits
+/// for its commit to reach disk; the others commit with `synchronous_commit
+/// = off`, saving a WAL flush each. Commits are replayed in order after a
+/// crash, so a crash can only lose a suffix of the run's steps, each whole (a
+/// migration and its bookkeeping row commit together), and the last commit
+/// makes them all durable before the run reports success.
+async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option<Step>, Error> {
+    let Run {
+        db,
+        history,
+        direction,
+        state,
+        options,
+        ..
+    } = *run;
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
@@ -643,6 +744,15 @@ async fn run_step(
         action: "recording it",
         source,
     };
+    // What opens the transaction on PostgreSQL: the lock wait, the name it
+    // goes by while it runs, and for all but the last step no disk flush.
+    let mut setup = Vec::new();
+    if backend == DbBackend::Postgres {
+        setup = crate::lock_wait::prologue(&name, options.lock_wait);
+        if !flush {
+            setup.push("SET LOCAL synchronous_commit = off".to_owned());
+        }
+    }
 
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
@@ -660,10 +770,8 @@ async fn run_step(
             .map_err(Error::db("starting a transaction"))?
     };
     if let Some(statements) = recorded {
-        let mut batch = Vec::with_capacity(statements.len() + 3);
-        if !flush {
-            batch.push("SET LOCAL synchronous_commit = off".to_owned());
-        }
+        let mut batch = setup;
+        batch.reserve(statements.len() + 2);
         if !state.tracked && direction == Direction::Up {
             batch.push(
                 backend
@@ -684,8 +792,8 @@ async fn run_step(
         return finish(txn, name, direction, started).await;
     }
 
-    if backend == DbBackend::Postgres && !flush {
-        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+    if !setup.is_empty() {
+        txn.execute_unprepared(&setup.join(";\n"))
             .await
             .map_err(bookkeeping)?;
     }
@@ -741,6 +849,119 @@ async fn run_step(
     finish(txn, name, direction, started).await
 }
 
+/// A migration whose `use_transaction()` is `Some(false)`, so that it can
+/// run what PostgreSQL refuses inside a transaction block (`CREATE INDEX
+/// CONCURRENTLY`): its statements are sent one by one, each committing on
+/// its own (on PostgreSQL each as a simple query when the migration reads
+/// nothing, as recorded by [`crate::dry_run::record`]), and its bookkeeping
+/// row is written once they have all succeeded. A failure records nothing
+/// and leaves what the database left (a failed `CREATE INDEX CONCURRENTLY`
+/// leaves an INVALID index), so the migration stays pending and the next run
+/// runs it again from its first statement: such a migration must be
+/// rerunnable, e.g. `DROP INDEX CONCURRENTLY IF EXISTS ix` before `CREATE
+/// INDEX CONCURRENTLY ix …`. No lock wait is set (a `SET` would outlive the
+/// migration on a pooled connection, and a concurrent index build waits for
+/// older transactions by design); the migration lock still serialises runs
+/// on PostgreSQL. On SQLite, which has no run-long lock, whether the step is
+/// still to be done is read without the write lock.
+async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<Step>, Error> {
+    let Run {
+        db,
+        history,
+        direction,
+        state,
+        ..
+    } = *run;
+    let migration = &history.migrations[index];
+    let name = migration.name().to_owned();
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, &history.table);
+    let started = Instant::now();
+    let action = match direction {
+        Direction::Up => "applying it outside a transaction",
+        Direction::Down => "rolling it back outside a transaction",
+    };
+    let bookkeeping = |source| Error::Migration {
+        name: name.clone(),
+        action: "recording it",
+        source,
+    };
+    if !state.tracked && direction == Direction::Up {
+        let create = backend.build(&bookkeeping_table(backend, history));
+        db.execute_unprepared(&create.to_string())
+            .await
+            .map_err(bookkeeping)?;
+    }
+    if backend == DbBackend::Sqlite {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
+                [name.clone().into()],
+            ))
+            .await
+            .map_err(bookkeeping)?;
+        let done = row
+            .map(|r| r.try_get::<i32>("", "n"))
+            .transpose()
+            .map_err(bookkeeping)?
+            .unwrap_or(0)
+            > 0;
+        if done == (direction == Direction::Up) {
+            return Ok(None);
+        }
+    }
+    let recorded = match backend {
+        DbBackend::Postgres => crate::dry_run::record(migration.as_ref(), direction, backend).await,
+        _ => None,
+    };
+    let ran = match recorded {
+        Some(statements) => {
+            let mut ran = Ok(());
+            for statement in &statements {
+                if let Err(e) = db.execute_unprepared(&statement.to_string()).await {
+                    ran = Err(e);
+                    break;
+                }
+            }
+            ran
+        }
+        None => {
+            let manager = SchemaManager::new(db);
+            match direction {
+                Direction::Up => migration.up(&manager).await,
+                Direction::Down => migration.down(&manager).await,
+            }
+        }
+    };
+    ran.map_err(|source| Error::Migration {
+        name: name.clone(),
+        action,
+        source,
+    })?;
+    let record = record_statement(backend, &table, &name, direction);
+    let recorded = match backend {
+        DbBackend::Postgres => db.execute_unprepared(&record.to_string()).await,
+        _ => db.execute_raw(record).await,
+    };
+    recorded.map_err(bookkeeping)?;
+    let elapsed = started.elapsed();
+    let what = match direction {
+        Direction::Up => "applied",
+        Direction::Down => "rolled back",
+    };
+    tracing::info!(
+        "{what} {name} outside a transaction ({})",
+        crate::fmt_duration(elapsed)
+    );
+    Ok(Some(Step {
+        name,
+        direction,
+        elapsed,
+        lock_waits: 0,
+    }))
+}
+
 /// The bookkeeping row's INSERT (up) or DELETE (down).
 pub(crate) fn record_statement(
     backend: DbBackend,
@@ -792,6 +1013,7 @@ async fn finish(
         name,
         direction,
         elapsed,
+        lock_waits: 0,
     }))
 }
 

@@ -10,7 +10,10 @@
 //! (`false`, `0`, `no`, `off`; `true`, `1`, `yes`, `on` or unset run them; any
 //! other value is an error, so a typo never silently skips migrations). The
 //! run takes the migration lock, so replicas starting together migrate once.
-//! At head it costs one SELECT.
+//! At head it costs one SELECT. `MIGRATION_LOCK_WAIT` (`500ms`, `2s`, `0` for
+//! no bound; 2 s by default) bounds how long a migration queues the
+//! application's queries behind it on a busy table; an invalid value is an
+//! error.
 
 use sea_orm::DatabaseConnection;
 
@@ -37,7 +40,7 @@ pub fn parse_auto_run(value: Option<&str>) -> Result<bool, Error> {
         _ => Err(Error::InvalidSetting {
             name: AUTO_RUN_ENV,
             value: value.to_owned(),
-            expected: "true, false, 1, 0, yes, no, on or off",
+            expected: "one of true, false, 1, 0, yes, no, on or off",
         }),
     }
 }
@@ -86,12 +89,18 @@ impl std::fmt::Display for StartupReport {
 }
 
 /// Runs the pending migrations of `M` on `db` unless `AUTO_RUN_MIGRATIONS`
-/// turns that off.
+/// turns that off, each statement waiting at most `MIGRATION_LOCK_WAIT`
+/// (2 s by default) for a busy table's lock before its migration is rolled
+/// back and retried (see [`crate::lock_wait`]).
 pub async fn migrate_on_startup<M: Described>(
     db: &DatabaseConnection,
 ) -> Result<StartupReport, Error> {
     let auto_run = auto_run_from_env()?;
-    migrate_with::<M>(db, auto_run, &RunOptions::default()).await
+    let options = RunOptions {
+        lock_wait: crate::lock_wait::lock_wait_from_env()?,
+        ..RunOptions::default()
+    };
+    migrate_with::<M>(db, auto_run, &options).await
 }
 
 /// As [`migrate_on_startup`], with the decision and options given.

@@ -224,7 +224,15 @@ async fn dry_run_changes_nothing(backend: Backend) {
     let mut lines = plan.stdout_lines();
     assert_eq!(lines.remove(0), "-- m003_add_batch_id_to_jobs (up)");
     match backend {
-        Backend::Postgres => assert_eq!(lines.remove(0), "BEGIN;"),
+        Backend::Postgres => {
+            // Then its lock wait and the name it goes by while it runs.
+            assert_eq!(lines.remove(0), "BEGIN;");
+            assert_eq!(lines.remove(0), "SET LOCAL lock_timeout = '2000ms';");
+            assert_eq!(
+                lines.remove(0),
+                "SET LOCAL application_name = 'migrating m003_add_batch_id_to_jobs';"
+            );
+        }
         Backend::Sqlite => {
             // SQLite takes the write lock first, then re-checks the bookkeeping.
             assert_eq!(lines.remove(0), "BEGIN IMMEDIATE;");

@@ -3,11 +3,13 @@
 mod adopt;
 mod autogen;
 mod batching;
+mod busy;
 mod check;
 mod cli;
 mod concurrency;
 mod data;
 mod head;
+mod outside_transaction;
 mod pooler;
 
 use migration_core::runner::History;

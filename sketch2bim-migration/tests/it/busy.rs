@@ -1,0 +1,369 @@
+//! A busy table: an application transaction holds `jobs` while `up` wants
+//! to alter it. Each try waits at most the lock wait, is rolled back whole,
+//! says who blocks it, and is retried until the blocker ends or
+//! `--lock-timeout` is spent; the application keeps getting through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use migration_core::runner::{self, Goal, History, RunOptions};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    Statement, TransactionTrait,
+};
+use sea_orm_migration::prelude::*;
+use test_support::TestDb;
+use test_support::cli::{Run, WorkDir, run};
+use test_support::walk::{applied_names, catalog};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+const M008: &str = "m008_add_subscription_fields";
+const M009: &str = "m009_add_project_type_to_jobs";
+
+fn cli(url: &str, args: &[&str]) -> Run {
+    let dir = WorkDir::new();
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+/// A one-connection pool that shows itself as `application` in pg_stat_activity.
+async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let mut options =
+        ConnectOptions::new(format!("{url}{separator}application_name={application}"));
+    options.sqlx_logging(false).max_connections(1);
+    Database::connect(options)
+        .await
+        .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
+}
+
+async fn one_i64(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"))
+        .try_get_by_index::<i64>(0)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// An application transaction that has read `table` and stays open: it
+/// holds ACCESS SHARE on it until it ends. Returns it and its backend's pid.
+async fn blocker(db: &DatabaseConnection, table: &str) -> (DatabaseTransaction, i64) {
+    let txn = db.begin().await.expect("the blocker's transaction");
+    one_i64(&txn, &format!("SELECT count(*) FROM {table}")).await;
+    let pid = one_i64(&txn, "SELECT pg_backend_pid()::int8").await;
+    (txn, pid)
+}
+
+/// Runs `SELECT count(*) FROM jobs` every 50 ms, as an application would,
+/// until `stop`; returns when each query ended and how long it took.
+fn app_queries(
+    db: DatabaseConnection,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<(Instant, Duration)>> {
+    tokio::spawn(async move {
+        let mut waits = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            one_i64(&db, "SELECT count(*) FROM jobs").await;
+            waits.push((Instant::now(), started.elapsed()));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        waits
+    })
+}
+
+fn wait_lines(run: &Run) -> Vec<&str> {
+    run.stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("waiting for a lock on "))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_table_is_retried_until_its_blocker_ends() {
+    let reference = TestDb::postgres().await;
+    cli(reference.url(), &["up", "--to", M009]).ok();
+    let reference = catalog(&reference.connect().await).await;
+
+    let test_db = TestDb::postgres().await;
+    let url = test_db.url().to_owned();
+    cli(&url, &["up", "--to", M008]).ok();
+    let db = test_db.connect().await;
+    let api = connect_as(&url, "busy_api").await;
+    let (held, pid) = blocker(&api, "jobs").await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let app = app_queries(connect_as(&url, "busy_app").await, stop.clone());
+    let started = Instant::now();
+    let migrating = tokio::task::spawn_blocking(move || {
+        cli(
+            &url,
+            &[
+                "--lock-wait",
+                "200ms",
+                "--lock-timeout",
+                "60",
+                "up",
+                "--to",
+                M009,
+            ],
+        )
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    held.commit().await.expect("the blocker ends");
+    let blocker_ended = Instant::now();
+    let up = migrating.await.expect("the run");
+    stop.store(true, Ordering::Relaxed);
+    let app = app.await.expect("the app's queries");
+
+    assert_eq!(up.code, 0, "{up:#?}");
+    let waits = wait_lines(&up);
+    assert!(!waits.is_empty(), "it waited at least once: {up:#?}");
+    let first = format!(
+        "waiting for a lock on jobs (attempt 1, lock wait 200 ms): held by pid {pid} \
+         (application \"busy_api\", idle in transaction, transaction open "
+    );
+    assert!(waits[0].starts_with(&first), "{up:#?}");
+    assert!(waits[0].ends_with(" s); retrying in 250 ms"), "{up:#?}");
+    for (n, line) in waits.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("waiting for a lock on jobs (attempt {}, ", n + 1)),
+            "{up:#?}"
+        );
+    }
+    assert!(
+        up.stderr_lines()
+            .iter()
+            .any(|l| l.starts_with(&format!("applied {M009} ("))),
+        "{up:#?}"
+    );
+
+    // Every try was rolled back whole: the migration is recorded once and
+    // the schema is exactly what an uncontended run builds.
+    let names = applied_names(&db).await;
+    assert_eq!(names.last().map(String::as_str), Some(M009));
+    assert_eq!(names.len(), 9);
+    assert_eq!(
+        one_i64(
+            &db,
+            &format!("SELECT count(*) FROM seaql_migrations WHERE version = '{M009}'")
+        )
+        .await,
+        1
+    );
+    let diff = catalog(&db).await.diff(&reference, true);
+    assert!(diff.is_empty(), "{diff:#?}");
+
+    // The application got through between the tries, while the blocker was
+    // still open (unbounded, the waiting ALTER would have queued them all).
+    let through = app
+        .iter()
+        .filter(|(ended, _)| *ended > started + Duration::from_secs(1) && *ended < blocker_ended)
+        .count();
+    assert!(through > 0, "no app query got through: {app:?}");
+    let longest = app.iter().map(|(_, d)| *d).max().unwrap_or_default();
+    eprintln!(
+        "{} app queries, longest {longest:?}; {} lock waits",
+        app.len(),
+        waits.len()
+    );
+}
+
+#[tokio::test]
+async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
+    let test_db = TestDb::postgres().await;
+    let url = test_db.url().to_owned();
+    cli(&url, &["up", "--to", M008]).ok();
+    let db = test_db.connect().await;
+    let before = catalog(&db).await;
+    let api = connect_as(&url, "busy_api").await;
+    let (held, pid) = blocker(&api, "jobs").await;
+
+    let up = tokio::task::spawn_blocking(move || {
+        cli(&url, &["--lock-wait", "200ms", "--lock-timeout", "2", "up"])
+    })
+    .await
+    .expect("the run");
+    held.rollback().await.expect("the blocker ends");
+
+    assert_eq!(up.code, 1, "{up:#?}");
+    let lines = up.stderr_lines();
+    let error = lines.last().copied().unwrap_or_default();
+    assert!(
+        error.starts_with(&format!(
+            "error: migration {M009} gave up waiting for a lock on jobs after "
+        )),
+        "{up:#?}"
+    );
+    assert!(
+        error.contains(&format!(
+            "attempts): held by pid {pid} (application \"busy_api\", idle in transaction, \
+             transaction open "
+        )),
+        "{up:#?}"
+    );
+    assert!(
+        error.ends_with(
+            "; it was rolled back, none of it is applied: canceling statement due to lock timeout"
+        ),
+        "{up:#?}"
+    );
+    assert_eq!(wait_lines(&up).len() + 1, lines.len(), "{up:#?}");
+    assert!(!up.stderr.contains("applied m0"), "{up:#?}");
+
+    let names = applied_names(&db).await;
+    assert_eq!(names.last().map(String::as_str), Some(M008));
+    let diff = catalog(&db).await.diff(&before, true);
+    assert!(diff.is_empty(), "{diff:#?}");
+}
+
+// A test-only history whose migrations do something before they touch the
+// busy table, so that a retry that did not start from scratch would fail
+// ("already exists"): one sent as a batch, one statement by statement.
+
+/// `sheets`, with a row.
+struct CreateSheets;
+/// `notes`, then `sheets.title`: recorded and sent as one batch.
+struct NotesThenAlter;
+/// Reads the catalog first, so it runs statement by statement: `labels`,
+/// then `sheets.label`.
+struct LabelsThenAlterIfMissing;
+
+impl MigrationName for CreateSheets {
+    fn name(&self) -> &str {
+        "m001_create_sheets"
+    }
+}
+impl MigrationName for NotesThenAlter {
+    fn name(&self) -> &str {
+        "m002_notes_then_alter"
+    }
+}
+impl MigrationName for LabelsThenAlterIfMissing {
+    fn name(&self) -> &str {
+        "m003_labels_then_alter_if_missing"
+    }
+}
+
+async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(|_| ())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateSheets {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        exec(manager, "CREATE TABLE sheets (id integer PRIMARY KEY)").await?;
+        exec(manager, "INSERT INTO sheets VALUES (1)").await
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NotesThenAlter {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        exec(manager, "CREATE TABLE notes (id integer)").await?;
+        exec(manager, "ALTER TABLE sheets ADD COLUMN title text").await
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for LabelsThenAlterIfMissing {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        exec(manager, "CREATE TABLE labels (id integer)").await?;
+        if !manager.has_column("sheets", "label").await? {
+            exec(manager, "ALTER TABLE sheets ADD COLUMN label text").await?;
+        }
+        Ok(())
+    }
+}
+
+struct Sheets;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Sheets {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(CreateSheets),
+            Box::new(NotesThenAlter),
+            Box::new(LabelsThenAlterIfMissing),
+        ]
+    }
+}
+
+impl migration_core::Described for Sheets {
+    const DATABASE: migration_core::Database = migration_core::Database {
+        name: "sheets",
+        title: "Sheets",
+        url_env: "SHEETS_DATABASE_URL",
+        default_sqlite_file: "sheets.sqlite",
+        crate_dir: ".",
+    };
+
+    fn summaries() -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+}
+
+/// Applies the next migration of `Sheets` while an application transaction
+/// holds `sheets` for `hold`; returns how many lock waits it took.
+async fn next_behind_a_blocker(db: &DatabaseConnection, url: &str, hold: Duration) -> u32 {
+    let history = History::of::<Sheets>();
+    let api = connect_as(url, "busy_api").await;
+    let (held, _) = blocker(&api, "sheets").await;
+    let options = RunOptions {
+        lock_wait: Some(Duration::from_millis(100)),
+        lock_timeout: Duration::from_secs(60),
+    };
+    let up = runner::up(db, &history, &Goal::Steps(1), &options);
+    let end = async {
+        tokio::time::sleep(hold).await;
+        held.commit().await.expect("the blocker ends");
+    };
+    let (report, ()) = tokio::join!(up, end);
+    let report = report.unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
+    assert_eq!(report.steps.len(), 1);
+    report.steps[0].lock_waits
+}
+
+#[tokio::test]
+async fn each_retry_starts_from_scratch_batched_or_statement_by_statement() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let history = History::of::<Sheets>();
+    runner::up(&db, &history, &Goal::Steps(1), &RunOptions::default())
+        .await
+        .expect("m001");
+
+    let waits = next_behind_a_blocker(&db, test_db.url(), Duration::from_millis(1500)).await;
+    assert!(waits >= 1, "m002 waited");
+    let waits = next_behind_a_blocker(&db, test_db.url(), Duration::from_millis(1500)).await;
+    assert!(waits >= 1, "m003 waited");
+
+    assert_eq!(
+        applied_names(&db).await,
+        vec![
+            "m001_create_sheets",
+            "m002_notes_then_alter",
+            "m003_labels_then_alter_if_missing"
+        ]
+    );
+    let columns = one_i64(
+        &db,
+        "SELECT count(*) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = 'sheets'",
+    )
+    .await;
+    assert_eq!(columns, 3, "id, title, label");
+    for table in ["notes", "labels"] {
+        assert_eq!(
+            one_i64(&db, &format!("SELECT count(*) FROM {table}")).await,
+            0
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! A migration that runs outside a transaction (`use_transaction()` is
+//! `Some(false)`) so that it can build an index concurrently: when it fails
+//! it leaves what PostgreSQL leaves (an INVALID index) and records nothing;
+//! once the data is fixed the next run recovers, because the migration drops
+//! a leftover index before building it.
+
+use migration_core::dry_run;
+use migration_core::runner::{self, Direction, Goal, History, RunOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm_migration::prelude::*;
+use test_support::walk::applied_names;
+use test_support::{Backend, TestDb};
+
+/// `plans`, with two rows sharing a code.
+struct CreatePlans;
+/// A unique index on `plans.code`, built concurrently on PostgreSQL.
+struct UniqueCodeConcurrently;
+
+impl MigrationName for CreatePlans {
+    fn name(&self) -> &str {
+        "m001_create_plans"
+    }
+}
+impl MigrationName for UniqueCodeConcurrently {
+    fn name(&self) -> &str {
+        "m002_unique_code_concurrently"
+    }
+}
+
+async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(|_| ())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreatePlans {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        exec(
+            manager,
+            "CREATE TABLE plans (id integer PRIMARY KEY, code text)",
+        )
+        .await?;
+        exec(
+            manager,
+            "INSERT INTO plans (id, code) VALUES (1, 'a'), (2, 'a'), (3, 'b')",
+        )
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for UniqueCodeConcurrently {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // A failed concurrent build leaves an INVALID index behind:
+            // drop it first, so that running this again recovers.
+            exec(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await?;
+            exec(
+                manager,
+                "CREATE UNIQUE INDEX CONCURRENTLY ix_plans_code ON plans (code)",
+            )
+            .await
+        } else {
+            exec(manager, "DROP INDEX IF EXISTS ix_plans_code").await?;
+            exec(manager, "CREATE UNIQUE INDEX ix_plans_code ON plans (code)").await
+        }
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DbBackend::Postgres {
+            exec(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await
+        } else {
+            exec(manager, "DROP INDEX IF EXISTS ix_plans_code").await
+        }
+    }
+}
+
+struct Plans;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Plans {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreatePlans), Box::new(UniqueCodeConcurrently)]
+    }
+}
+
+impl migration_core::Described for Plans {
+    const DATABASE: migration_core::Database = migration_core::Database {
+        name: "plans",
+        title: "Plans",
+        url_env: "PLANS_DATABASE_URL",
+        default_sqlite_file: "plans.sqlite",
+        crate_dir: ".",
+    };
+
+    fn summaries() -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+}
+
+/// `(exists, valid)` of `ix_plans_code`.
+async fn index_state(db: &DatabaseConnection) -> (bool, bool) {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT i.indisvalid AS valid FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_plans_code'"
+        }
+        _ => {
+            "SELECT 1 = 1 AS valid FROM sqlite_master WHERE type = 'index' AND name = 'ix_plans_code'"
+        }
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    match row {
+        None => (false, false),
+        Some(row) => (
+            true,
+            row.try_get::<bool>("", "valid")
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        ),
+    }
+}
+
+async fn fails_then_recovers(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let history = History::of::<Plans>();
+    let options = RunOptions::default();
+
+    let failed = runner::up(&db, &history, &Goal::All, &options)
+        .await
+        .err()
+        .map(|e| migration_core::one_line(&e, &[]));
+    let failed = failed.unwrap_or_default();
+    assert!(
+        failed.starts_with(
+            "migration m002_unique_code_concurrently failed while applying it outside a \
+             transaction: "
+        ),
+        "{failed}"
+    );
+    assert!(failed.contains("unique"), "{failed}");
+    // What the database left, and no record of the migration.
+    let left = match backend {
+        Backend::Postgres => (true, false),
+        Backend::Sqlite => (false, false),
+    };
+    assert_eq!(index_state(&db).await, left, "INVALID index on PostgreSQL");
+    assert_eq!(applied_names(&db).await, vec!["m001_create_plans"]);
+
+    // Fix the data; the next run drops the leftover and builds the index.
+    db.execute_unprepared("UPDATE plans SET code = 'c' WHERE id = 2")
+        .await
+        .expect("fix the duplicate");
+    let report = runner::up(&db, &history, &Goal::All, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
+    let applied: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(applied, vec!["m002_unique_code_concurrently"]);
+    assert_eq!(index_state(&db).await, (true, true));
+    assert_eq!(
+        applied_names(&db).await,
+        vec!["m001_create_plans", "m002_unique_code_concurrently"]
+    );
+    let duplicate = db
+        .execute_unprepared("INSERT INTO plans (id, code) VALUES (4, 'a')")
+        .await;
+    assert!(duplicate.is_err(), "the unique index holds");
+
+    // Down runs outside a transaction too, and removes its record.
+    runner::down(&db, &history, &Goal::Steps(1), &options)
+        .await
+        .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
+    assert_eq!(index_state(&db).await, (false, false));
+    assert_eq!(applied_names(&db).await, vec!["m001_create_plans"]);
+}
+
+#[tokio::test]
+async fn a_concurrent_index_build_that_fails_leaves_an_invalid_index_and_recovers_on_postgres() {
+    fails_then_recovers(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_migration_outside_a_transaction_fails_then_recovers_on_sqlite() {
+    fails_then_recovers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_dry_run_of_a_migration_outside_a_transaction_has_no_begin_or_commit() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let history = History::of::<Plans>();
+    let options = RunOptions::default();
+    runner::up(&db, &history, &Goal::Steps(1), &options)
+        .await
+        .expect("m001");
+    let plan = dry_run::plan(&db, &history, Direction::Up, &Goal::All, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
+    assert_eq!(plan.len(), 1);
+    let statements = &plan[0].statements;
+    assert_eq!(statements.len(), 3, "{statements:#?}");
+    assert_eq!(
+        statements[0],
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code"
+    );
+    assert_eq!(
+        statements[1],
+        "CREATE UNIQUE INDEX CONCURRENTLY ix_plans_code ON plans (code)"
+    );
+    assert!(
+        statements[2].starts_with(
+            "INSERT INTO \"seaql_migrations\" (version, applied_at) VALUES \
+             ('m002_unique_code_concurrently', "
+        ),
+        "{statements:#?}"
+    );
+}
