@@ -48,16 +48,23 @@ fn assert_no_diff(diff: Vec<String>, context: &str) {
 
 /// The reference catalogs of `database` ("ask" or "sketch2bim") at every
 /// revision, index 0 being the empty database: each Alembic dump loaded into
-/// a fresh PostgreSQL database.
+/// a fresh PostgreSQL database (which then dumps as the fixture does, so the
+/// databases [`alembic::build`] makes are the ones Alembic made).
 pub async fn alembic_catalogs(database: &str) -> Vec<Catalog> {
     let empty = TestDb::postgres().await;
     let db = empty.connect().await;
     let mut catalogs = vec![catalog(&db).await];
     let _ = db.close().await;
-    for revision in 1..=alembic::revisions(database).len() {
+    for (i, revision) in alembic::revisions(database).iter().enumerate() {
         let reference = TestDb::postgres().await;
         let db = reference.connect().await;
-        alembic::build_schema_only(&db, database, revision).await;
+        alembic::build_schema_only(&db, database, i + 1).await;
+        alembic::assert_same_dump(
+            &alembic::normalize(revision.up),
+            &format!("{database}/up/{}.sql", revision.id),
+            &dump(&reference),
+            "loaded from the fixture",
+        );
         catalogs.push(catalog(&db).await);
         let _ = db.close().await;
     }
