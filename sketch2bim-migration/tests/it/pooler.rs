@@ -261,6 +261,21 @@ async fn an_ipv6_literal_host_connects() {
     assert_eq!(applied(&up), NAMES, "{up:#?}");
     assert_eq!(applied_names(&db).await, NAMES);
     assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
+
+    // Nothing listens on port 1: the error says why, by address.
+    let refused = cli(
+        &dir,
+        "postgres://app:hunter2@[::1]:1/sketch2bim",
+        &["status"],
+    );
+    assert_eq!(refused.code, 1, "{refused:#?}");
+    assert_eq!(
+        refused.stderr_lines(),
+        vec![
+            "error: cannot connect to postgres://app:***@[::1]:1/sketch2bim: timed out after 5 s \
+             ([::1]:1: connection refused (os error 111))"
+        ]
+    );
 }
 
 /// `-s` sets the search path as a startup parameter of each connection (a
