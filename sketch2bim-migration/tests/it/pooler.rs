@@ -324,3 +324,59 @@ async fn applied_names_in(db: &sea_orm::DatabaseConnection, schema: &str) -> i64
         .try_get_by_index::<i64>(0)
         .expect("a count")
 }
+
+/// An Alembic-built database at revision 005: six replicas run `up` at once
+/// through PgBouncer; one adopts it (its schema compared in a scratch schema
+/// built on the proxy's connections), all exit 0, each migration is recorded
+/// once; then `drop-alembic-version`.
+#[tokio::test]
+async fn six_concurrent_ups_adopt_an_alembic_database_once_through_pgbouncer() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    test_support::alembic::build(&db, "sketch2bim", 5).await;
+    let url = pgbouncer::url_for(&test_db.name());
+
+    let runs = concurrently(6, &url, &["up"]);
+    let failed: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 6 runs failed: {failed:#?}",
+        failed.len()
+    );
+    let adopted: Vec<&Run> = runs
+        .iter()
+        .filter(|r| {
+            r.stderr_lines().first()
+                == Some(
+                    &"adopted the Alembic-built database at revision 005: recorded \
+                      m001_initial_schema … m005_add_sketchup_url as applied",
+                )
+        })
+        .collect();
+    assert_eq!(adopted.len(), 1, "{runs:#?}");
+    let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
+    all.sort();
+    assert_eq!(all, NAMES[5..], "{runs:#?}");
+    assert_eq!(
+        rows_per_name(&db).await,
+        NAMES.map(|n| (n.to_owned(), 1)).to_vec()
+    );
+
+    let dir = WorkDir::new();
+    let dropped = cli(&dir, &url, &["drop-alembic-version"]).ok();
+    assert_eq!(
+        dropped.stderr_lines(),
+        vec!["sketch2bim: dropped alembic_version"]
+    );
+    let left = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) FROM pg_class WHERE relname = 'alembic_version'",
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("a count");
+    assert_eq!(left, 0);
+}
