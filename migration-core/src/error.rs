@@ -201,13 +201,13 @@ fn mask_password_values(text: &str, secrets: &[&str]) -> String {
         if !starts_key {
             continue;
         }
-        if let Some(quote) = rest.chars().next().filter(|c| matches!(c, '\'' | '"')) {
-            if let Some(end) = rest[1..].find(quote) {
-                out.push(quote);
-                out.push_str("***");
-                rest = &rest[1 + end..];
-                continue;
-            }
+        if let Some(quote) = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))
+            && let Some(end) = rest[1..].find(quote)
+        {
+            out.push(quote);
+            out.push_str("***");
+            rest = &rest[1 + end..];
+            continue;
         }
         let len = rest
             .find(|c: char| matches!(c, '&' | '#') || c.is_whitespace())

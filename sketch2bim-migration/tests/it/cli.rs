@@ -769,7 +769,9 @@ fn run_within(seconds: u64, dir: &WorkDir, env: &[(&str, &str)], args: &[&str]) 
 
 #[test]
 fn an_unreadable_dotenv_is_one_error_naming_it() {
-    let cases: [(&str, fn(&std::path::Path), &str); 4] = [
+    /// Makes `.env` at the given path.
+    type Make = fn(&std::path::Path);
+    let cases: [(&str, Make, &str); 4] = [
         (
             "a directory",
             |env| std::fs::create_dir(env).expect("mkdir .env"),
