@@ -326,11 +326,17 @@ fn refuse_remote_destruction(command: &Command, target: &Target) -> Result<(), E
         } if to.is_some() || num.unwrap_or(1) > 1 => ("down of more than one migration", *yes),
         _ => return Ok(()),
     };
-    if yes || target.is_local() {
-        return Ok(());
-    }
+    let remote = match target.remote_host() {
+        Some(remote) if !yes => remote,
+        _ => return Ok(()),
+    };
+    // Name the server when the URL's own host is not the one that counts.
+    let server = match remote.from {
+        crate::target::HostFrom::Url => String::new(),
+        _ => format!(" ({remote})"),
+    };
     Err(Error::Refused(format!(
-        "{what} on the remote database {target} drops data; run it again with --yes \
+        "{what} on the remote database {target}{server} drops data; run it again with --yes \
          if that is what you want"
     )))
 }

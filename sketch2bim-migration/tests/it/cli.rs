@@ -636,6 +636,62 @@ fn destructive_commands_on_a_remote_server_need_yes() {
     with_yes.assert_never_shows("hunter2");
 }
 
+#[test]
+fn the_yes_guard_follows_the_host_the_driver_will_use() {
+    let dir = WorkDir::new();
+    let refusal = |what: &str, shown: &str, server: &str| {
+        format!(
+            "error: {what} on the remote database {shown} ({server}) drops data; run it again \
+             with --yes if that is what you want"
+        )
+    };
+    // 192.0.2.1 is unroutable (TEST-NET-1): a run that tried to connect would
+    // time out instead of refusing.
+    for (env, args, expected) in [
+        (
+            &[][..],
+            &[
+                "-u",
+                "postgres://app:pw@localhost/db?host=192.0.2.1",
+                "fresh",
+            ][..],
+            refusal(
+                "fresh",
+                "postgres://app:***@localhost/db?host=192.0.2.1",
+                "host \"192.0.2.1\" from ?host=",
+            ),
+        ),
+        (
+            &[],
+            &[
+                "-u",
+                "postgres://app:pw@127.0.0.1/db?host=db.internal",
+                "reset",
+            ],
+            refusal(
+                "reset",
+                "postgres://app:***@127.0.0.1/db?host=db.internal",
+                "host \"db.internal\" from ?host=",
+            ),
+        ),
+        (
+            &[("PGHOST", "192.0.2.1")],
+            &["-u", "postgres:///db?user=app", "fresh"],
+            refusal(
+                "fresh",
+                "postgres:///db?user=app",
+                "host \"192.0.2.1\" from PGHOST",
+            ),
+        ),
+    ] {
+        let refused = run_within(30, &dir, env, args);
+        assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
+        assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
+        assert_eq!(refused.stdout, "", "{args:?}");
+        refused.assert_never_shows(":pw@");
+    }
+}
+
 async fn fresh_refresh_reset(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
