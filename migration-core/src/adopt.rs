@@ -20,7 +20,7 @@ use sea_orm_migration::SchemaManager;
 use crate::Error;
 use crate::catalog::Catalog;
 use crate::lock::sqlstate;
-use crate::runner::{History, create_bookkeeping, placeholder, quote_ident};
+use crate::runner::{History, bookkeeping_table, quote_ident};
 
 /// The Alembic migrator's bookkeeping table.
 pub const ALEMBIC_TABLE: &str = "alembic_version";
@@ -86,57 +86,115 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
     }
 }
 
-/// Checks the schema against revision `found`, then records migrations
-/// 1..N as applied in one transaction. Call with the migration lock held.
-/// Returns `false` when another run adopted the database meanwhile.
+/// What a database is taken over as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Takeover {
+    /// Built by the Alembic migrator, at this revision.
+    Alembic(AlembicRevision),
+    /// Built some other way (the platform's `create_all()` fallback, a
+    /// restore): baselined at the migration with this many steps.
+    Baseline(usize),
+}
+
+impl Takeover {
+    /// How many of the history's migrations it stands for.
+    pub(crate) fn count(&self) -> usize {
+        match self {
+            Takeover::Alembic(found) => found.count,
+            Takeover::Baseline(count) => *count,
+        }
+    }
+}
+
+/// Checks the schema against what migrations 1..N build (see
+/// [`differences`]), then records them as applied in one transaction. Call
+/// with the migration lock held. Returns `false` when another run took the
+/// database over meanwhile. With `accept_differences` a differing schema is
+/// taken over all the same, each accepted difference logged.
 pub(crate) async fn adopt(
     db: &DatabaseConnection,
     history: &History,
-    found: &AlembicRevision,
+    how: &Takeover,
+    accept_differences: bool,
 ) -> Result<bool, Error> {
-    verify_schema(db, history, found).await?;
+    let count = how.count();
+    let names = history.names();
+    let recorded = span(&names[..count]);
+    let differences = differences(db, history, count).await?;
+    if !differences.is_empty() {
+        if !accept_differences {
+            return Err(match how {
+                Takeover::Alembic(found) => Error::SchemaDrift {
+                    verb: "adopting",
+                    against: format!("Alembic revision {}", found.revision),
+                    differences,
+                },
+                Takeover::Baseline(_) => Error::SchemaDrift {
+                    verb: "baselining",
+                    against: format!("what {recorded} build"),
+                    differences,
+                },
+            });
+        }
+        for difference in &differences {
+            tracing::warn!("accepted difference: {difference}");
+        }
+    }
     let backend = db.get_database_backend();
     let failed = || Error::db(format!("recording the adoption in {}", history.table()));
-    let txn = db.begin().await.map_err(failed())?;
-    create_bookkeeping(&txn, history).await.map_err(failed())?;
     let table = quote_ident(backend, history.table());
-    let count = txn
-        .query_one_raw(Statement::from_string(
-            backend,
-            format!("SELECT count(*) AS n FROM {table}"),
-        ))
-        .await
-        .map_err(failed())?
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .transpose()
-        .map_err(failed())?
-        .unwrap_or(0);
-    if count > 0 {
-        txn.rollback().await.map_err(failed())?;
+    let now = chrono::Utc::now().timestamp();
+    let values = names[..count]
+        .iter()
+        .map(|name| format!("({})", quote_literal(name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // One batch, so it runs as simple queries (safe behind a transaction
+    // pooler); inserts nothing when another run recorded something first.
+    let record = format!(
+        "{create};\n\
+         INSERT INTO {table} (version, applied_at) \
+         SELECT column1, {now} FROM (VALUES {values}) AS adopted \
+         WHERE NOT EXISTS (SELECT 1 FROM {table})",
+        create = backend.build(&bookkeeping_table(backend, history)),
+    );
+    let txn = db.begin().await.map_err(failed())?;
+    let inserted = match txn.execute_unprepared(&record).await {
+        Ok(done) => done.rows_affected(),
+        Err(e) => {
+            let _ = txn.rollback().await;
+            return Err(failed()(e));
+        }
+    };
+    txn.commit().await.map_err(failed())?;
+    if inserted == 0 {
         return Ok(false);
     }
-    let now = chrono::Utc::now().timestamp();
-    let names = history.names();
-    for name in &names[..found.count] {
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "INSERT INTO {table} (version, applied_at) VALUES ({}, {})",
-                placeholder(backend, 1),
-                placeholder(backend, 2)
-            ),
-            [(*name).into(), now.into()],
-        ))
-        .await
-        .map_err(failed())?;
+    let accepted = if differences.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (accepting {} difference{} from the schema they build)",
+            differences.len(),
+            if differences.len() == 1 { "" } else { "s" }
+        )
+    };
+    match how {
+        Takeover::Alembic(found) => tracing::info!(
+            "adopted the Alembic-built database at revision {}: recorded {recorded} as \
+             applied{accepted}",
+            found.revision,
+        ),
+        Takeover::Baseline(_) => tracing::info!(
+            "baselined the database at {}: recorded {recorded} as applied{accepted}",
+            names[count - 1]
+        ),
     }
-    txn.commit().await.map_err(failed())?;
-    tracing::info!(
-        "adopted the Alembic-built database at revision {}: recorded {} as applied",
-        found.revision,
-        span(&names[..found.count])
-    );
     Ok(true)
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn span(names: &[&str]) -> String {
@@ -147,32 +205,110 @@ fn span(names: &[&str]) -> String {
     }
 }
 
-/// Refuses, listing every difference, when the database's tables and columns
-/// are not what migrations 1..N build.
-async fn verify_schema(
+/// Every difference between the database's schema and what migrations
+/// 1..`count` build: tables, columns (type, nullability, default, identity),
+/// constraints, indexes and sequences, one line each. Column order is left
+/// out, and defaults are compared as the database evaluates them (see
+/// [`same_default`]), so `0.0`, `'0.0'` and `'0'::double precision` are one
+/// default however a dump or a server version spelled it.
+pub(crate) async fn differences(
     db: &DatabaseConnection,
     history: &History,
-    found: &AlembicRevision,
-) -> Result<(), Error> {
+    count: usize,
+) -> Result<Vec<String>, Error> {
     let exclude = [history.table(), ALEMBIC_TABLE];
-    let have = Catalog::read(db, &exclude)
+    let mut have = Catalog::read(db, &exclude)
         .await
         .map_err(Error::db("reading the schema before adoption"))?;
-    let want = expected(db, history, found.count).await?;
-    let diff = have
-        .tables_and_columns()
-        .diff(&want.tables_and_columns(), false);
-    if diff.is_empty() {
-        return Ok(());
+    let mut want = expected(db, history, count).await?;
+    for (name, table) in &mut have.tables {
+        let Some(wanted) = want.tables.get(name) else {
+            continue;
+        };
+        for column in &mut table.columns {
+            let Some(expected) = wanted.columns.iter().find(|c| c.name == column.name) else {
+                continue;
+            };
+            if let (Some(a), Some(b)) = (&column.default, &expected.default)
+                && a != b
+                && column.data_type == expected.data_type
+                && same_default(db, &column.data_type, a, b).await
+            {
+                column.default = expected.default.clone();
+            }
+        }
     }
-    Err(Error::Refused(format!(
-        "not adopting: the schema differs from Alembic revision {} in {} place{} \
-         (changed by hand?): {}; nothing was changed",
-        found.revision,
-        diff.len(),
-        if diff.len() == 1 { "" } else { "s" },
-        diff.join("; ")
-    )))
+    for catalog in [&mut have, &mut want] {
+        for table in catalog.tables.values_mut() {
+            for definition in table.indexes.values_mut() {
+                *definition = unqualified_index(definition);
+            }
+        }
+    }
+    Ok(have.diff(&want, false))
+}
+
+/// An index definition without the schema `pg_get_indexdef` puts before the
+/// table's name (the scratch schema's is not the database's).
+fn unqualified_index(definition: &str) -> String {
+    let Some(on) = definition.find(" ON ") else {
+        return definition.to_owned();
+    };
+    let start = on + " ON ".len();
+    let rest = &definition[start..];
+    let end = rest.find(" USING ").unwrap_or(rest.len());
+    match rest[..end].rfind('.') {
+        Some(dot) => format!("{}{}", &definition[..start], &rest[dot + 1..]),
+        None => definition.to_owned(),
+    }
+}
+
+/// Whether two default expressions of a column of type `data_type` give the
+/// same value. Evaluated by the database in a read-only transaction that is
+/// rolled back, so an expression with side effects (`nextval`) fails instead
+/// of running, and counts as different; so does anything that does not
+/// evaluate.
+async fn same_default(db: &DatabaseConnection, data_type: &str, a: &str, b: &str) -> bool {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let sql = format!(
+                "BEGIN READ ONLY; \
+                 SELECT (((({a}))::{data_type})::text IS NOT DISTINCT FROM \
+                 ((({b}))::{data_type})::text)::text AS same; \
+                 ROLLBACK"
+            );
+            let pool = db.get_postgres_connection_pool();
+            let Ok(mut conn) = pool.acquire().await else {
+                return false;
+            };
+            let rows = sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await;
+            match rows {
+                Ok(rows) => rows.first().is_some_and(|row| {
+                    use sea_orm::sqlx::Row;
+                    row.try_get::<String, _>(0).is_ok_and(|same| same == "true")
+                }),
+                Err(_) => {
+                    // The transaction is left aborted: end it before the
+                    // connection goes back to the pool.
+                    let _ =
+                        sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe("ROLLBACK".to_owned()))
+                            .execute(&mut *conn)
+                            .await;
+                    false
+                }
+            }
+        }
+        backend => {
+            let sql =
+                format!("SELECT CAST(({a}) AS {data_type}) IS CAST(({b}) AS {data_type}) AS same");
+            match db.query_one_raw(Statement::from_string(backend, sql)).await {
+                Ok(Some(row)) => row.try_get::<bool>("", "same").unwrap_or(false),
+                _ => false,
+            }
+        }
+    }
 }
 
 /// The catalog migrations 1..`count` build, made where it leaves no trace.
@@ -281,4 +417,27 @@ pub(crate) async fn drop_alembic_version(
         .await
         .map_err(Error::db(format!("dropping {ALEMBIC_TABLE}")))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unqualified_index;
+
+    #[test]
+    fn index_definitions_lose_their_schema() {
+        assert_eq!(
+            unqualified_index("CREATE INDEX ix_jobs_id ON public.jobs USING btree (id)"),
+            "CREATE INDEX ix_jobs_id ON jobs USING btree (id)"
+        );
+        assert_eq!(
+            unqualified_index(
+                "CREATE UNIQUE INDEX uq ON \"kvshvl_adoption_check_1\".users USING btree (email)"
+            ),
+            "CREATE UNIQUE INDEX uq ON users USING btree (email)"
+        );
+        assert_eq!(
+            unqualified_index("CREATE INDEX ix ON jobs USING btree (id)"),
+            "CREATE INDEX ix ON jobs USING btree (id)"
+        );
+    }
 }

@@ -132,8 +132,19 @@ enum Command {
         yes: bool,
     },
     /// Take over a database the Alembic migrator built: record its revision's
-    /// migrations as applied (up does this by itself)
-    Adopt,
+    /// migrations as applied (up does this by itself). With --at, baseline a
+    /// database that has a migration's schema but no record of it
+    Adopt {
+        /// Baseline a database without alembic_version or recorded
+        /// migrations: record the migrations up to and including NAME,
+        /// after checking that its schema is what they build
+        #[arg(long, value_name = "NAME")]
+        at: Option<String>,
+        /// Take the database over even where its schema differs from what
+        /// the recorded migrations build, printing every difference accepted
+        #[arg(long)]
+        accept_differences: bool,
+    },
     /// Drop the Alembic migrator's alembic_version table from an adopted database
     DropAlembicVersion,
     /// Compare the database with the application's entities; exit 1 listing
@@ -383,7 +394,16 @@ async fn execute(
         Command::Fresh { .. } => runner::fresh(db, history, options).await?,
         Command::Refresh { .. } => runner::refresh(db, history, options).await?,
         Command::Reset { .. } => runner::down(db, history, &Goal::All, options).await?,
-        Command::Adopt => runner::adopt(db, history, options).await?,
+        Command::Adopt {
+            at,
+            accept_differences,
+        } => {
+            let how = runner::AdoptOptions {
+                at: at.clone(),
+                accept_differences: *accept_differences,
+            };
+            runner::adopt(db, history, options, &how).await?
+        }
         Command::DropAlembicVersion => {
             let dropped = runner::drop_alembic_version(db, history, options).await?;
             eprintln!(
@@ -468,6 +488,9 @@ fn summarize(database: &Database, report: &Report, elapsed: Duration) {
     let mut did = Vec::new();
     if let Some(revision) = &report.adopted {
         did.push(format!("adopted Alembic revision {revision}"));
+    }
+    if let Some(name) = &report.baselined {
+        did.push(format!("baselined at {name}"));
     }
     if down > 0 {
         did.push(format!("rolled back {}", plural(down, "migration")));

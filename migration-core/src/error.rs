@@ -92,9 +92,62 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A database about to be adopted or baselined does not have the schema
+    /// its recorded position says; nothing was changed.
+    #[error(
+        "not {verb}: the schema differs from {against} in {} (changed by hand?): {}; \
+         nothing was changed (`adopt --accept-differences` takes it over as it is)",
+        plural(differences.len(), "place"), differences.join("; ")
+    )]
+    SchemaDrift {
+        /// `adopting` or `baselining`.
+        verb: &'static str,
+        /// `Alembic revision 005`, `m001_initial_schema … m005_add_sketchup_url`.
+        against: String,
+        /// One line per difference.
+        differences: Vec<String>,
+    },
+
+    /// `adopt` found nothing to take over, or was asked for a position that
+    /// contradicts what the database records.
+    #[error("{0}")]
+    Adoption(String),
+
+    /// The first migration found its tables already there, in a database that
+    /// records no migrations: it was built some other way.
+    #[error(
+        "migration {name} failed while applying it: the database already has its tables but \
+         records no migrations; if its schema is at a known migration, baseline it with \
+         `adopt --at <migration>`"
+    )]
+    AlreadyBuilt {
+        name: String,
+        #[source]
+        source: DbErr,
+    },
+
+    /// A `MigratorTrait` call was given a transaction or another executor
+    /// on which the migrator's guarantees cannot hold.
+    #[error(
+        "{call} needs the DatabaseConnection (pass &db), not a transaction: the migration lock \
+         holds a connection of its own and every migration runs in a transaction of its own"
+    )]
+    NeedsConnection {
+        /// `Sketch2BIM's Migrator::up`.
+        call: String,
+    },
+
     /// A command refused to run as asked.
     #[error("{0}")]
     Refused(String),
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn list(names: &[String]) -> String {

@@ -23,7 +23,7 @@ use sea_orm::{
 use sea_orm_migration::{MigrationTrait, SchemaManager, seaql_migrations};
 use std::time::{Duration, Instant};
 
-use crate::adopt::AlembicRevision;
+use crate::adopt::{AlembicRevision, Takeover};
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock, sqlstate};
 use crate::sql::Reader;
 use crate::{Described, Error};
@@ -338,6 +338,8 @@ pub struct Report {
     pub pending: Vec<String>,
     /// The Alembic revision this run adopted, if it did.
     pub adopted: Option<String>,
+    /// The migration `adopt --at` baselined the database at, if it did.
+    pub baselined: Option<String>,
 }
 
 impl Report {
@@ -345,6 +347,7 @@ impl Report {
         Report {
             steps,
             adopted: None,
+            baselined: None,
             current: state.current().map(str::to_owned),
             head: history.head().map(str::to_owned),
             pending: history
@@ -413,6 +416,7 @@ pub async fn up(
     if state.alembic.is_none() && plan_up(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
+    let untracked = state.current().is_none();
     locked(
         db,
         history,
@@ -421,6 +425,26 @@ pub async fn up(
         Direction::Up,
     )
     .await
+    .map_err(|e| match history.names().first() {
+        Some(first) if untracked => already_built(e, first),
+        _ => e,
+    })
+}
+
+/// On a database that records no migrations, the first migration finding
+/// its tables already there means the schema was built some other way:
+/// say how to baseline it instead of only relaying the driver's complaint.
+fn already_built(e: Error, first: &str) -> Error {
+    match e {
+        Error::Migration { name, source, .. }
+            if name == first
+                && (sqlstate(&source).as_deref() == Some("42P07")
+                    || source.to_string().contains("already exists")) =>
+        {
+            Error::AlreadyBuilt { name, source }
+        }
+        other => other,
+    }
 }
 
 /// Rolls back applied migrations down to `goal`.
@@ -459,19 +483,96 @@ pub async fn refresh(
     Ok(up)
 }
 
-/// Adopts an Alembic-built database (see [`crate::adopt`]) without applying
-/// anything else; reports where it stands.
+/// How `adopt` takes a database over.
+#[derive(Debug, Clone, Default)]
+pub struct AdoptOptions {
+    /// Baseline a database that records no migrations and has no
+    /// `alembic_version` (built by the platform's old `create_all()`
+    /// fallback, say): record the migrations up to and including this one.
+    pub at: Option<String>,
+    /// Take the database over even where its schema differs from what the
+    /// recorded migrations build, logging every accepted difference.
+    pub accept_differences: bool,
+}
+
+/// Adopts an Alembic-built database, or baselines one built some other way
+/// (see [`crate::adopt`]), without applying anything else; reports where it
+/// stands.
 pub async fn adopt(
     db: &DatabaseConnection,
     history: &History,
     options: &RunOptions,
+    how: &AdoptOptions,
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
-    if state.alembic.is_none() {
+    if takeover(history, &state, how)?.is_none() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
-    locked(db, history, options, |_| Ok(Vec::new()), Direction::Up).await
+    let lock = MigrationLock::acquire(db, &history.table, options.lock_timeout).await?;
+    let outcome = async {
+        // Again under the lock: another run may have taken it over meanwhile.
+        let state = read_state(db, history).await?;
+        state.refuse_unknown()?;
+        let Some(takeover) = takeover(history, &state, how)? else {
+            return Ok(Report::new(history, &state, Vec::new()));
+        };
+        let took = crate::adopt::adopt(db, history, &takeover, how.accept_differences).await?;
+        let state = read_state(db, history).await?;
+        let mut report = Report::new(history, &state, Vec::new());
+        match takeover {
+            Takeover::Alembic(found) if took => report.adopted = Some(found.revision),
+            Takeover::Baseline(count) if took => {
+                report.baselined = Some(history.names()[count - 1].to_owned())
+            }
+            _ => {}
+        }
+        Ok::<_, Error>(report)
+    }
+    .await;
+    let released = lock.release().await;
+    let report = outcome?;
+    released?;
+    Ok(report)
+}
+
+/// What `adopt` would take the database over as, given what it records:
+/// `None` when it already records its migrations.
+fn takeover(
+    history: &History,
+    state: &State,
+    how: &AdoptOptions,
+) -> Result<Option<Takeover>, Error> {
+    let at = match &how.at {
+        Some(name) => Some(history.position(name)? + 1),
+        None => None,
+    };
+    if let Some(found) = &state.alembic {
+        return match at {
+            Some(count) if count != found.count => Err(Error::Adoption(format!(
+                "alembic_version records revision {}, which is {}, not {}: run adopt without \
+                 --at to adopt it at its recorded revision; nothing was changed",
+                found.revision,
+                history.names()[found.count - 1],
+                history.names()[count - 1]
+            ))),
+            _ => Ok(Some(Takeover::Alembic(found.clone()))),
+        };
+    }
+    match (state.current(), at) {
+        (Some(current), Some(_)) => Err(Error::Adoption(format!(
+            "the database already records its migrations (at {current}): adopt --at only \
+             baselines a database that records none; nothing was changed"
+        ))),
+        (Some(_), None) => Ok(None),
+        (None, Some(count)) => Ok(Some(Takeover::Baseline(count))),
+        (None, None) => Err(Error::Adoption(
+            "nothing to adopt: the database has no alembic_version and records no migrations; \
+             to baseline a database that already has a migration's schema, run \
+             adopt --at <migration>"
+                .to_owned(),
+        )),
+    }
 }
 
 /// Drops `alembic_version` from an adopted database, under the lock.
@@ -564,8 +665,9 @@ async fn locked(
         state.refuse_unknown()?;
         let mut adopted = None;
         if let Some(found) = state.alembic.clone() {
-            crate::adopt::adopt(db, history, &found).await?;
-            adopted = Some(found.revision);
+            let revision = found.revision.clone();
+            crate::adopt::adopt(db, history, &Takeover::Alembic(found), false).await?;
+            adopted = Some(revision);
             state = read_state(db, history).await?;
         }
         let mut steps = Vec::new();

@@ -303,7 +303,7 @@ async fn a_hand_modified_schema_is_refused_with_its_differences() {
              (changed by hand?): column payments.currency: has character varying DEFAULT \
              'inr'::character varying, expected character varying DEFAULT \
              'usd'::character varying; missing column users.last_login; unexpected column \
-             jobs.notes; nothing was changed"
+             jobs.notes; nothing was changed (`adopt --accept-differences` takes it over as it is)"
         ],
         "{up:#?}"
     );
@@ -391,4 +391,218 @@ async fn replicas_starting_together_adopt_once() {
         .await,
         vec![Some("30".into())]
     );
+}
+
+/// A database built some other way (the platform's old `create_all()`
+/// fallback): the schema of migration 5, no `alembic_version`, no record.
+async fn built_without_records(db: &DatabaseConnection) {
+    alembic::build_schema_only(db, "sketch2bim", 5).await;
+    seed(db).await;
+}
+
+#[tokio::test]
+async fn defaults_are_compared_as_the_database_evaluates_them() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    // Spelled as another server version or a hand restore might spell them.
+    exec(
+        &db,
+        "ALTER TABLE jobs ALTER COLUMN cost_usd SET DEFAULT 0.0; \
+         ALTER TABLE payments ALTER COLUMN currency SET DEFAULT 'usd'::text",
+    )
+    .await;
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
+             JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+             WHERE a.attname IN ('cost_usd', 'currency') ORDER BY a.attname"
+        )
+        .await,
+        vec![Some("0.0".into()), Some("'usd'::text".into())]
+    );
+    let dir = WorkDir::new();
+    let up = cli(&dir, test_db.url(), &["up"]).ok();
+    assert_eq!(
+        up.stderr_lines()[0],
+        "adopted the Alembic-built database at revision 005: recorded m001_initial_schema … \
+         m005_add_sketchup_url as applied",
+        "{up:#?}"
+    );
+    assert_eq!(bookkeeping_rows(&db).await, 10);
+}
+
+#[tokio::test]
+async fn a_missing_index_or_constraint_is_refused() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    exec(
+        &db,
+        "DROP INDEX ix_jobs_batch_id; ALTER TABLE jobs ADD CONSTRAINT jobs_batch_unique UNIQUE (batch_id)",
+    )
+    .await;
+    let dir = WorkDir::new();
+    let up = cli(&dir, test_db.url(), &["up"]);
+    assert_eq!(up.code, 1, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines(),
+        vec![
+            "error: not adopting: the schema differs from Alembic revision 005 in 3 places \
+             (changed by hand?): missing index ix_jobs_batch_id; unexpected constraint \
+             jobs.jobs_batch_unique; unexpected index jobs_batch_unique; nothing was changed \
+             (`adopt --accept-differences` takes it over as it is)"
+        ],
+        "{up:#?}"
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1);
+}
+
+#[tokio::test]
+async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_accepted() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    seed(&db).await;
+    exec(&db, "ALTER TABLE jobs ADD COLUMN notes text").await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    let adopt = cli(&dir, url, &["adopt", "--accept-differences"]).ok();
+    let lines = adopt.stderr_lines();
+    assert_eq!(lines.len(), 3, "{adopt:#?}");
+    assert_eq!(
+        lines[0],
+        "accepted difference: unexpected column jobs.notes"
+    );
+    assert_eq!(
+        lines[1],
+        "adopted the Alembic-built database at revision 005: recorded m001_initial_schema … \
+         m005_add_sketchup_url as applied (accepting 1 difference from the schema they build)"
+    );
+    assert!(
+        lines[2].starts_with("sketch2bim: adopted Alembic revision 005 in "),
+        "{adopt:#?}"
+    );
+    assert!(
+        lines[2].ends_with("; at m005_add_sketchup_url, 5 migrations pending"),
+        "{adopt:#?}"
+    );
+    assert_eq!(bookkeeping_rows(&db).await, 5);
+    cli(&dir, url, &["up"]).ok();
+    assert_eq!(bookkeeping_rows(&db).await, 10);
+    assert_eq!(
+        strings(&db, "SELECT notes FROM jobs").await,
+        vec![None],
+        "the column accepted is kept, and so are the rows"
+    );
+}
+
+#[tokio::test]
+async fn a_database_without_records_is_baselined_with_adopt_at() {
+    let head = fresh_head().await;
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    built_without_records(&db).await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+
+    // up alone cannot know where it stands, and says what to do.
+    let up = cli(&dir, url, &["up"]);
+    assert_eq!(up.code, 1, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines(),
+        vec![
+            "error: migration m001_initial_schema failed while applying it: the database \
+             already has its tables but records no migrations; if its schema is at a known \
+             migration, baseline it with `adopt --at <migration>`: relation \"users\" already \
+             exists"
+        ]
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1, "nothing half-applied");
+    let adopt = cli(&dir, url, &["adopt"]);
+    assert_eq!(adopt.code, 1);
+    assert_eq!(
+        adopt.stderr_lines(),
+        vec![
+            "error: nothing to adopt: the database has no alembic_version and records no \
+             migrations; to baseline a database that already has a migration's schema, run \
+             adopt --at <migration>"
+        ]
+    );
+
+    // The wrong position is refused with what differs.
+    let wrong = cli(
+        &dir,
+        url,
+        &["adopt", "--at", "m004_add_iterations_variations_referrals"],
+    );
+    assert_eq!(wrong.code, 1, "{wrong:#?}");
+    assert_eq!(
+        wrong.stderr_lines(),
+        vec![
+            "error: not baselining: the schema differs from what m001_initial_schema … \
+             m004_add_iterations_variations_referrals build in 1 place (changed by hand?): \
+             unexpected column jobs.sketchup_url; nothing was changed \
+             (`adopt --accept-differences` takes it over as it is)"
+        ]
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1);
+
+    let baseline = cli(&dir, url, &["adopt", "--at", "m005_add_sketchup_url"]).ok();
+    let lines = baseline.stderr_lines();
+    assert_eq!(
+        lines[0],
+        "baselined the database at m005_add_sketchup_url: recorded m001_initial_schema … \
+         m005_add_sketchup_url as applied"
+    );
+    assert!(
+        lines[1].starts_with("sketch2bim: baselined at m005_add_sketchup_url in "),
+        "{baseline:#?}"
+    );
+    assert_eq!(lines.len(), 2, "{baseline:#?}");
+    assert_eq!(bookkeeping_rows(&db).await, 5);
+
+    // Baselining is once: now the database records its migrations.
+    let again = cli(&dir, url, &["adopt", "--at", "m005_add_sketchup_url"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(
+        again.stderr_lines(),
+        vec![
+            "error: the database already records its migrations (at m005_add_sketchup_url): \
+             adopt --at only baselines a database that records none; nothing was changed"
+        ]
+    );
+
+    cli(&dir, url, &["up"]).ok();
+    let names = History::of::<sketch2bim_migration::Migrator>();
+    assert_eq!(applied_names(&db).await, names.names());
+    assert!(catalog(&db).await.diff(&head, true).is_empty());
+    assert_eq!(
+        strings(&db, "SELECT id FROM jobs").await,
+        vec![Some("job-1".into())]
+    );
+}
+
+#[tokio::test]
+async fn adopt_at_must_agree_with_alembic_version() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    alembic::build(&db, "sketch2bim", 5).await;
+    let dir = WorkDir::new();
+    let adopt = cli(
+        &dir,
+        test_db.url(),
+        &["adopt", "--at", "m004_add_iterations_variations_referrals"],
+    );
+    assert_eq!(adopt.code, 1);
+    assert_eq!(
+        adopt.stderr_lines(),
+        vec![
+            "error: alembic_version records revision 005, which is m005_add_sketchup_url, not \
+             m004_add_iterations_variations_referrals: run adopt without --at to adopt it at its \
+             recorded revision; nothing was changed"
+        ]
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1);
 }
