@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod dry_run;
+pub mod embed;
 mod error;
 mod generate;
 pub mod lock;
@@ -35,7 +36,8 @@ pub use error::{Error, describe_db_err, one_line};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use sea_orm::DatabaseConnection;
+    pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+    pub use sea_orm_migration::IntoSchemaManagerConnection;
     pub use sea_orm_migration::async_trait;
     pub use sea_orm_migration::{MigrationTrait, MigratorTrait};
 }
@@ -114,6 +116,57 @@ macro_rules! migrator {
         impl $crate::__private::MigratorTrait for $name {
             fn migrations() -> Vec<Box<dyn $crate::__private::MigrationTrait>> {
                 vec![$(Box::new($m::Migration)),*]
+            }
+
+            // The calls an application makes go through the migrator's
+            // runner, with every guarantee the CLI has (see `embed`).
+
+            async fn up<'c, C>(
+                db: C,
+                steps: ::std::option::Option<u32>,
+            ) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::IntoSchemaManagerConnection<'c>,
+            {
+                $crate::embed::up::<$name>(db.into_database_executor(), steps).await
+            }
+
+            async fn down<'c, C>(
+                db: C,
+                steps: ::std::option::Option<u32>,
+            ) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::IntoSchemaManagerConnection<'c>,
+            {
+                $crate::embed::down::<$name>(db.into_database_executor(), steps).await
+            }
+
+            async fn fresh<'c, C>(db: C) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::IntoSchemaManagerConnection<'c>,
+            {
+                $crate::embed::fresh::<$name>(db.into_database_executor()).await
+            }
+
+            async fn refresh<'c, C>(db: C) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::IntoSchemaManagerConnection<'c>,
+            {
+                $crate::embed::refresh::<$name>(db.into_database_executor()).await
+            }
+
+            async fn reset<'c, C>(db: C) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::IntoSchemaManagerConnection<'c>,
+            {
+                $crate::embed::reset::<$name>(db.into_database_executor()).await
+            }
+
+            async fn status<C>(db: &C) -> ::std::result::Result<(), $crate::__private::DbErr>
+            where
+                C: $crate::__private::ConnectionTrait,
+            {
+                $crate::embed::status::<$name, C>(db).await
             }
         }
 

@@ -7,8 +7,15 @@ use std::time::Duration;
 #[cfg(not(any(feature = "runtime-tokio", feature = "runtime-async-std")))]
 compile_error!("enable one of the features runtime-tokio or runtime-async-std");
 
-/// Waits `duration`.
+/// Waits `duration`, on whichever runtime is running this task: with both
+/// features on (one build serving a tokio app and an async-std one), tokio's
+/// timer where a tokio runtime is current, async-std's elsewhere.
 pub(crate) async fn sleep(duration: Duration) {
+    #[cfg(all(feature = "runtime-tokio", feature = "runtime-async-std"))]
+    if tokio::runtime::Handle::try_current().is_err() {
+        async_std::task::sleep(duration).await;
+        return;
+    }
     #[cfg(feature = "runtime-tokio")]
     tokio::time::sleep(duration).await;
     #[cfg(all(feature = "runtime-async-std", not(feature = "runtime-tokio")))]

@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod data;
+mod embed;
 mod head;
 mod outside_transaction;
 mod pooler;
