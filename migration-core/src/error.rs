@@ -54,18 +54,12 @@ pub enum Error {
     /// lock that another transaction holds, until the run's `--lock-timeout`
     /// was spent; every attempt was rolled back whole.
     #[error(
-        "migration {name} gave up waiting for a lock on {relation} after {} \
-         ({attempts} attempts): {blockers}; it was rolled back, none of it is applied",
-        crate::fmt_duration(*waited)
+        "migration {} gave up waiting for a lock on {} after {} ({} attempts): {}; \
+         it was rolled back, none of it is applied",
+        wait.name, wait.relation, crate::fmt_duration(wait.waited), wait.attempts, wait.blockers
     )]
     LockWait {
-        name: String,
-        /// The table (or other object) it waited for.
-        relation: String,
-        /// Who held it, as the last wait saw them.
-        blockers: String,
-        attempts: u32,
-        waited: std::time::Duration,
+        wait: Box<LockWaitFailure>,
         #[source]
         source: DbErr,
     },
@@ -148,6 +142,20 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
+}
+
+/// What a migration that gave up waiting for a lock waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockWaitFailure {
+    /// The migration.
+    pub name: String,
+    /// The table (or other object) it waited for.
+    pub relation: String,
+    /// Who held it, as the last wait saw them.
+    pub blockers: String,
+    pub attempts: u32,
+    /// Time spent waiting and pausing between attempts.
+    pub waited: std::time::Duration,
 }
 
 fn list(names: &[String]) -> String {

@@ -32,7 +32,7 @@ pub mod sql;
 pub mod startup;
 pub mod target;
 
-pub use error::{Error, describe_db_err, one_line};
+pub use error::{Error, LockWaitFailure, describe_db_err, one_line};
 
 #[doc(hidden)]
 pub mod __private {

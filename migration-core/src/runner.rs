@@ -791,11 +791,13 @@ async fn run_step(
                 _ => DbErr::Custom("lock timeout".into()),
             };
             return Err(Error::LockWait {
-                name: name.to_owned(),
-                relation,
-                blockers: held,
-                attempts: attempt,
-                waited: *waited,
+                wait: Box::new(crate::LockWaitFailure {
+                    name: name.to_owned(),
+                    relation,
+                    blockers: held,
+                    attempts: attempt,
+                    waited: *waited,
+                }),
                 source,
             });
         }
