@@ -48,6 +48,7 @@ const DATABASE_VARIABLES: &[&str] = &[
     "AUTO_RUN_MIGRATIONS",
     "RUST_LOG",
     "RUST_BACKTRACE",
+    "MIGRATION_LOCK_WAIT",
 ];
 
 /// A scratch working directory, removed afterwards.

@@ -220,6 +220,57 @@ async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
     assert!(diff.is_empty(), "{diff:#?}");
 }
 
+#[tokio::test]
+async fn the_lock_wait_comes_from_the_flag_then_the_environment() {
+    let test_db = TestDb::postgres().await;
+    let url = test_db.url();
+    cli(url, &["up", "--to", M008]).ok();
+    let dir = WorkDir::new();
+    let planned = |env: &[(&str, &str)], flags: &[&str]| {
+        let mut args = vec!["-u", url];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["up", "--dry-run", "-n", "1"]);
+        let plan = run(BIN, dir.path(), env, &args).ok();
+        plan.stdout_lines()
+            .into_iter()
+            .find(|l| l.starts_with("SET LOCAL lock_timeout"))
+            .map(str::to_owned)
+    };
+    let line = |value: &str| Some(format!("SET LOCAL lock_timeout = {value};"));
+    assert_eq!(planned(&[], &[]), line("'2000ms'"));
+    let env = [("MIGRATION_LOCK_WAIT", "750ms")];
+    assert_eq!(planned(&env, &[]), line("'750ms'"));
+    assert_eq!(planned(&env, &["--lock-wait", "1.5s"]), line("'1500ms'"));
+    assert_eq!(planned(&[], &["--lock-wait", "0"]), line("0"));
+
+    let bad = run(
+        BIN,
+        dir.path(),
+        &[("MIGRATION_LOCK_WAIT", "2 minutes")],
+        &["-u", url, "up"],
+    );
+    assert_eq!(bad.code, 2, "{bad:#?}");
+    assert_eq!(
+        bad.stderr,
+        "error: invalid MIGRATION_LOCK_WAIT=\"2 minutes\": expected a duration such as 500ms, \
+         2s or 1.5s, or 0 for no bound\n"
+    );
+    let bad = run(BIN, dir.path(), &[], &["-u", url, "--lock-wait", "2", "up"]);
+    assert_eq!(bad.code, 2, "{bad:#?}");
+    assert!(
+        bad.stderr.starts_with(
+            "error: invalid value '2' for '--lock-wait <DURATION>': expected a duration such \
+             as 500ms, 2s or 1.5s, or 0 for no bound"
+        ),
+        "{bad:#?}"
+    );
+    assert_eq!(
+        applied_names(&test_db.connect().await).await.len(),
+        8,
+        "nothing applied"
+    );
+}
+
 // A test-only history whose migrations do something before they touch the
 // busy table, so that a retry that did not start from scratch would fail
 // ("already exists"): one sent as a batch, one statement by statement.
