@@ -10,6 +10,12 @@
 //! 3. A populated database (200,000 users, 1,000,000 jobs) from m006 to head,
 //!    against the same statements executed by hand.
 //!
+//! 4. A busy table: the longest wait of an application query on `jobs`
+//!    (every 50 ms from its own connection) while `up` alters `jobs` and an
+//!    application transaction holds it for 3 s, with the default lock wait,
+//!    a shorter one, and none (`--lock-wait 0`). `cargo run --release -p
+//!    bench -- busy` runs only this section.
+//!
 //! (1) and (2) run with the default sslmode and with `sslmode=disable`. The
 //! server is `BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
 //! postgres://postgres@127.0.0.1:5432/postgres; the benchmark creates and
@@ -43,7 +49,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(run()) {
+    let only = std::env::args().nth(1);
+    let outcome = match only.as_deref() {
+        None => runtime.block_on(run()),
+        Some("busy") => runtime.block_on(busy_only()),
+        Some(other) => Err(format!(
+            "unknown section {other:?}: run with no argument for every section, or `busy`"
+        )),
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -446,7 +460,159 @@ async fn run() -> Fallible<()> {
     drop_db(&admin, fresh_db).await?;
 
     // 3. Populated database, m006 → head.
-    populated(&admin, &server, &history).await
+    populated(&admin, &server, &history).await?;
+    busy(&admin, &server, &bin).await
+}
+
+/// Section 4 alone.
+async fn busy_only() -> Fallible<()> {
+    let server = server_url();
+    let admin = connect_plain(&server).await?;
+    let bin = migrator_binary()?;
+    busy(&admin, &server, &bin).await
+}
+
+/// How long the blocking application transaction stays open.
+const BLOCKER_HOLDS: Duration = Duration::from_secs(3);
+
+/// One round of section 4: returns the app queries' waits, the `up`
+/// process's lock waits (lines it logged), and how long after the blocker
+/// ended `up` finished.
+async fn busy_round(
+    admin: &DatabaseConnection,
+    server: &str,
+    bin: &Path,
+    lock_wait: &str,
+) -> Fallible<(Vec<Duration>, usize, Duration)> {
+    let name = "kvshvl_bench_busy";
+    create_db(admin, name, None).await?;
+    let url = url_for(server, name, Some("disable"))?;
+    {
+        let db = connect_as_migrator(&url).await?;
+        runner::up(
+            &db,
+            &History::of::<Migrator>(),
+            &Goal::To("m008_add_subscription_fields".into()),
+            &RunOptions::default(),
+        )
+        .await
+        .map_err(|e| migration_core::one_line(&e, &[]))?;
+        exec(
+            &db,
+            "INSERT INTO users (email, subscription_status, created_at) \
+             SELECT 'user' || g || '@example.com', 'active', LOCALTIMESTAMP \
+             FROM generate_series(1, 1000) g; \
+             INSERT INTO jobs (id, user_id, status, reader_type, created_at) \
+             SELECT 'job-' || g, (g % 1000) + 1, 'completed', 'v1', LOCALTIMESTAMP \
+             FROM generate_series(1, 10000) g; ANALYZE",
+        )
+        .await?;
+        let _ = db.close().await;
+    }
+    let blocker = connect_plain(&url).await?;
+    let app = connect_plain(&url).await?;
+    exec(&blocker, "BEGIN").await?;
+    exec(&blocker, "SELECT count(*) FROM jobs").await?;
+    let opened = Instant::now();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app_stop = stop.clone();
+    let app_task = tokio::spawn(async move {
+        let mut waits = Vec::new();
+        while !app_stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let t = Instant::now();
+            exec(&app, "SELECT count(*) FROM jobs").await?;
+            waits.push(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok::<_, String>(waits)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let bin = bin.to_owned();
+    let lock_wait = lock_wait.to_owned();
+    let migrating = tokio::task::spawn_blocking(move || {
+        Command::new(&bin)
+            .args(["-u", &url, "--lock-wait", &lock_wait, "up"])
+            .env_remove("DATABASE_URL")
+            .env_remove("SKETCH2BIM_DATABASE_URL")
+            .env_remove("MIGRATION_LOCK_WAIT")
+            .stdout(Stdio::null())
+            .output()
+            .map(|out| (out, Instant::now()))
+    });
+    tokio::time::sleep(BLOCKER_HOLDS.saturating_sub(opened.elapsed())).await;
+    exec(&blocker, "COMMIT").await?;
+    let ended = Instant::now();
+    let (out, finished) = migrating
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot run the migrator: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("up on a busy table failed: {stderr}"));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let waits = app_task.await.map_err(|e| e.to_string())??;
+    let _ = blocker.close().await;
+    drop_db(admin, name).await?;
+    let lock_waits = stderr
+        .lines()
+        .filter(|l| l.starts_with("waiting for a lock on "))
+        .count();
+    Ok((waits, lock_waits, finished.saturating_duration_since(ended)))
+}
+
+async fn busy(admin: &DatabaseConnection, server: &str, bin: &Path) -> Fallible<()> {
+    println!(
+        "### 4. A busy table: `up` (m009 alters `jobs`) while an application transaction holds `jobs` for {} s\n",
+        BLOCKER_HOLDS.as_secs()
+    );
+    println!(
+        "An application connection runs `SELECT count(*) FROM jobs` (10,000 rows) every 50 ms \
+         throughout; 3 rounds per row.\n"
+    );
+    println!(
+        "| lock wait | app query's longest wait: median of rounds / worst | app queries slower than 100 ms (per round) | `up` done after the blocker ended: median | lock waits logged (per round) |"
+    );
+    println!("|---|---|---|---|---|");
+    for (label, wait) in [
+        ("2 s (default)", "2s"),
+        ("500 ms", "500ms"),
+        ("none (`--lock-wait 0`)", "0"),
+    ] {
+        let (mut longest, mut slow, mut after, mut logged) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..3 {
+            let (waits, lock_waits, done_after) = busy_round(admin, server, bin, wait).await?;
+            longest.push(waits.iter().copied().max().unwrap_or_default());
+            slow.push(
+                waits
+                    .iter()
+                    .filter(|w| **w > Duration::from_millis(100))
+                    .count(),
+            );
+            after.push(done_after);
+            logged.push(lock_waits);
+        }
+        let worst = longest.iter().copied().max().unwrap_or_default();
+        println!(
+            "| {label} | {} / {} | {} | {} | {} |",
+            ms(spread(longest).0),
+            ms(worst),
+            slow.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            ms(spread(after).0),
+            logged
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!();
+    Ok(())
 }
 
 async fn populated(admin: &DatabaseConnection, server: &str, history: &History) -> Fallible<()> {
