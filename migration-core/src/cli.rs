@@ -391,7 +391,18 @@ async fn execute(
             println!("{}", state.current().unwrap_or("none"));
             return Ok(());
         }
-        Command::Fresh { .. } => runner::fresh(db, history, options).await?,
+        Command::Fresh { yes } => {
+            if !yes {
+                runner::refuse_not_our_history(
+                    db,
+                    history,
+                    "fresh",
+                    "run it again with --yes if that is what you want",
+                )
+                .await?;
+            }
+            runner::fresh(db, history, options).await?
+        }
         Command::Refresh { .. } => runner::refresh(db, history, options).await?,
         Command::Reset { .. } => runner::down(db, history, &Goal::All, options).await?,
         Command::Adopt {
@@ -517,8 +528,13 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// Lists what is recorded as it is; a gap or duplicate rows, which `up` and
+/// `down` refuse, are also said on stderr (`warning: …`), exit code 0.
 async fn status(history: &History, db: &DatabaseConnection, format: Format) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
+    if let Err(damage) = state.refuse_damage(history) {
+        eprintln!("warning: {damage}");
+    }
     let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
     let rows: Vec<(String, Option<String>)> = history
         .names()

@@ -85,6 +85,7 @@ pub async fn plan(
 ) -> Result<Vec<PlannedStep>, Error> {
     let state = runner::read_state(db, history).await?;
     state.refuse_unknown()?;
+    state.refuse_damage(history)?;
     let indexes = match direction {
         Direction::Up => runner::plan_up(history, &state, goal)?,
         Direction::Down => runner::plan_down(history, &state, goal)?,

@@ -47,8 +47,19 @@ pub async fn down<M: Described>(db: DatabaseExecutor<'_>, steps: Option<u32>) ->
 }
 
 /// `Migrator::fresh(db)`: drops every table, then applies every migration.
+/// Refused on a database that records migrations this binary does not know
+/// or holds another migrator's history (the CLI's `fresh --yes` overrides).
 pub async fn fresh<M: Described>(db: DatabaseExecutor<'_>) -> Result<(), DbErr> {
     let db = connection::<M>(&db, "fresh")?;
+    let history = History::of::<M>();
+    runner::refuse_not_our_history(
+        db,
+        &history,
+        "Migrator::fresh",
+        "the CLI's fresh --yes does it if that is what you want",
+    )
+    .await
+    .map_err(to_db_err)?;
     let report = runner::fresh(db, &History::of::<M>(), &options()?)
         .await
         .map_err(to_db_err)?;

@@ -46,6 +46,58 @@ pub enum Error {
     )]
     Ahead { names: Vec<String> },
 
+    /// The bookkeeping table records a migration more than once.
+    #[error(
+        "{table} records {} more than once (a table made without its primary key?); delete \
+         the extra rows, keeping one per migration; nothing was changed",
+        list(names)
+    )]
+    DuplicateRows { names: Vec<String>, table: String },
+
+    /// Migrations are not recorded while a later one is: applying them would
+    /// run their statements on a schema that already has them.
+    #[error(
+        "the database's history has a gap: {} {} not recorded although the later {later} is; \
+         check that the schema has {} changes, then record {} again in {table} (or restore \
+         {}); nothing was changed",
+        list(missing),
+        if missing.len() == 1 { "is" } else { "are" },
+        if missing.len() == 1 { "its" } else { "their" },
+        if missing.len() == 1 { "it" } else { "them" },
+        if missing.len() == 1 { "its row" } else { "their rows" }
+    )]
+    Gap {
+        missing: Vec<String>,
+        later: String,
+        table: String,
+    },
+
+    /// The database records this history's first migration but lacks tables
+    /// that migration creates: it holds another migrator's history.
+    #[error(
+        "this database's history belongs to another migrator: it records {first} but has no \
+         {} {}, which this binary's {first} creates; check the database URL; nothing was \
+         changed",
+        if missing.len() == 1 { "table" } else { "tables" },
+        list(missing)
+    )]
+    Foreign { first: String, missing: Vec<String> },
+
+    /// A command that drops data was asked of a database ahead of this binary
+    /// or holding another history, without `--yes`.
+    #[error(
+        "{command} would drop every table of a database whose history is not this binary's \
+         ({reason}); {override_with}"
+    )]
+    NotOurHistory {
+        /// `fresh`, `Migrator::fresh`.
+        command: &'static str,
+        /// What the database records that this binary does not know.
+        reason: String,
+        /// How to do it anyway: `run it again with --yes if that is what you want`.
+        override_with: &'static str,
+    },
+
     /// Another run held the migration lock for longer than the timeout.
     #[error("timed out after {seconds} s waiting for the migration lock held by another run")]
     LockTimeout { seconds: u64 },

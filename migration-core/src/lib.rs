@@ -23,6 +23,7 @@ pub mod dry_run;
 pub mod embed;
 mod error;
 mod generate;
+pub mod history;
 pub mod lock;
 pub mod lock_wait;
 mod rt;

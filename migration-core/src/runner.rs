@@ -161,6 +161,9 @@ pub struct State {
     pub applied: Vec<Applied>,
     /// Applied migrations that this binary does not know.
     pub unknown: Vec<String>,
+    /// Every row's name as read, duplicates kept (empty when nothing is
+    /// recorded, Alembic adoption pending included).
+    pub recorded: Vec<String>,
     /// Set when the database was built by the Alembic migrator and our
     /// bookkeeping is empty: `applied` then lists the migrations its revision
     /// stands for, to be recorded by the next run that changes state.
@@ -175,6 +178,12 @@ impl State {
     /// The newest applied migration, in history order.
     pub fn current(&self) -> Option<&str> {
         self.applied.last().map(|a| a.name.as_str())
+    }
+
+    /// Refuses duplicate rows and gaps ([`crate::history::check`]); pure.
+    pub fn refuse_damage(&self, history: &History) -> Result<(), Error> {
+        let recorded: Vec<&str> = self.recorded.iter().map(String::as_str).collect();
+        crate::history::check(&history.names(), &recorded, &history.table)
     }
 
     pub(crate) fn refuse_unknown(&self) -> Result<(), Error> {
@@ -239,11 +248,12 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
             state.applied.push(a.clone());
         }
     }
-    state.unknown = found
-        .into_iter()
-        .filter(|a| !names.contains(&a.name.as_str()))
-        .map(|a| a.name)
-        .collect();
+    for a in &found {
+        if !names.contains(&a.name.as_str()) && !state.unknown.contains(&a.name) {
+            state.unknown.push(a.name.clone());
+        }
+    }
+    state.recorded = found.into_iter().map(|a| a.name).collect();
     Ok(state)
 }
 
@@ -413,9 +423,11 @@ pub async fn up(
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
+    state.refuse_damage(history)?;
     if state.alembic.is_none() && plan_up(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
+    refuse_foreign(db, history, &state).await?;
     let untracked = state.current().is_none();
     locked(
         db,
@@ -456,9 +468,11 @@ pub async fn down(
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
+    state.refuse_damage(history)?;
     if state.alembic.is_none() && plan_down(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
+    refuse_foreign(db, history, &state).await?;
     locked(
         db,
         history,
@@ -608,22 +622,106 @@ pub async fn fresh(
     up(db, history, &Goal::All, options).await
 }
 
-async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
-    let failed = || Error::db("dropping all tables");
-    let backend = db.get_database_backend();
-    let list = match backend {
+/// Every table of the database (its current schema on PostgreSQL), one query.
+async fn table_names<C: Reader + ?Sized>(db: &C) -> Result<Vec<String>, DbErr> {
+    let list = match db.backend() {
         DbBackend::Postgres => {
             "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
         }
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
     };
-    let names: Vec<String> = Reader::query_all(db, list.to_owned())
-        .await
-        .map_err(failed())?
+    db.query_all(list.to_owned())
+        .await?
         .iter()
         .map(|r| r.try_get::<String>("", "name"))
-        .collect::<Result<_, _>>()
-        .map_err(failed())?;
+        .collect()
+}
+
+/// Refuses a database that records this history's first migration but
+/// lacks a table of its signature ([`crate::history`]): another migrator's
+/// history. One catalog query, made only when the first migration is
+/// recorded; says nothing when a migration involved cannot be recorded
+/// without a database.
+pub async fn refuse_foreign<C: Reader + ?Sized>(
+    db: &C,
+    history: &History,
+    state: &State,
+) -> Result<(), Error> {
+    let Some(first) = history.migrations.first() else {
+        return Ok(());
+    };
+    if state.alembic.is_some() || !state.is_applied(first.name()) {
+        return Ok(());
+    }
+    let backend = db.backend();
+    let render = |statements: Vec<Statement>| -> Vec<String> {
+        statements.iter().map(Statement::to_string).collect()
+    };
+    let Some(created) = crate::dry_run::record(first.as_ref(), Direction::Up, backend).await else {
+        return Ok(());
+    };
+    let mut later = Vec::new();
+    for migration in &history.migrations[1..] {
+        if state.is_applied(migration.name()) {
+            match crate::dry_run::record(migration.as_ref(), Direction::Up, backend).await {
+                Some(statements) => later.push(render(statements)),
+                None => return Ok(()),
+            }
+        }
+    }
+    let signature = crate::history::signature_tables(&render(created), &later);
+    if signature.is_empty() {
+        return Ok(());
+    }
+    let existing = table_names(db)
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    crate::history::foreign(first.name(), &signature, &existing)
+}
+
+/// `command` (`fresh`, which drops every table) without `--yes`: refused on
+/// a database that records migrations this binary does not know (ahead of
+/// it, or another migrator's) or holds another migrator's history
+/// ([`refuse_foreign`]). Costs the one SELECT of [`read_state`], and the
+/// catalog query of the signature check when the first migration is
+/// recorded.
+pub async fn refuse_not_our_history(
+    db: &DatabaseConnection,
+    history: &History,
+    command: &'static str,
+    override_with: &'static str,
+) -> Result<(), Error> {
+    let state = read_state(db, history).await?;
+    let reason = if !state.unknown.is_empty() {
+        format!(
+            "it records {} unknown to this binary",
+            state.unknown.join(", ")
+        )
+    } else {
+        match refuse_foreign(db, history, &state).await {
+            Err(Error::Foreign { first, missing }) => format!(
+                "it records {first} but has no {} {}: another migrator's",
+                if missing.len() == 1 {
+                    "table"
+                } else {
+                    "tables"
+                },
+                missing.join(", ")
+            ),
+            other => return other,
+        }
+    };
+    Err(Error::NotOurHistory {
+        command,
+        reason,
+        override_with,
+    })
+}
+
+async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
+    let failed = || Error::db("dropping all tables");
+    let backend = db.get_database_backend();
+    let names = table_names(db).await.map_err(failed())?;
     // Listed first: the run's lock holds one of the pool's two connections,
     // and this transaction the other.
     let txn = db.begin().await.map_err(failed())?;
@@ -663,6 +761,7 @@ async fn locked(
     let outcome = async {
         let mut state = read_state(db, history).await?;
         state.refuse_unknown()?;
+        state.refuse_damage(history)?;
         let mut adopted = None;
         if let Some(found) = state.alembic.clone() {
             let revision = found.revision.clone();

@@ -176,6 +176,11 @@ impl Target {
         self.backend
     }
 
+    /// Where a SQLite URL keeps its database; `None` for PostgreSQL.
+    pub fn sqlite_location(&self) -> Option<SqliteLocation> {
+        (self.backend == DbBackend::Sqlite).then(|| sqlite_location(&self.url))
+    }
+
     /// Passwords found in the URL, to mask wherever text might echo them.
     pub fn secrets(&self) -> Vec<&str> {
         self.secrets.iter().map(String::as_str).collect()
@@ -320,6 +325,55 @@ impl Target {
             }
         }
         last.map(|why| format!("timed out after {} s ({why})", CONNECT_TIMEOUT.as_secs()))
+    }
+}
+
+/// Where a SQLite URL keeps its database, read as the driver reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteLocation {
+    /// `sqlite::memory:`, `sqlite://:memory:`, `?mode=memory`: gone when the
+    /// run ends.
+    Memory,
+    /// `sqlite://` with no file name.
+    Unnamed,
+    /// A file; `create` when the URL asks for it to be created if missing
+    /// (`?mode=rwc`).
+    File {
+        path: std::path::PathBuf,
+        create: bool,
+    },
+}
+
+/// [`SqliteLocation`] of a `sqlite:` URL: the part before `?` (percent
+/// decoded) is the file, `:memory:` or `mode=memory` an in-memory database.
+pub fn sqlite_location(url: &str) -> SqliteLocation {
+    let rest = url
+        .trim()
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut create = false;
+    for (key, value) in url::form_urlencoded::parse(params.as_bytes()) {
+        if key == "mode" {
+            match &*value {
+                "memory" => return SqliteLocation::Memory,
+                "rwc" => create = true,
+                _ => create = false,
+            }
+        }
+    }
+    if database == ":memory:" {
+        return SqliteLocation::Memory;
+    }
+    let path = percent_encoding::percent_decode_str(database)
+        .decode_utf8_lossy()
+        .into_owned();
+    if path.is_empty() {
+        return SqliteLocation::Unnamed;
+    }
+    SqliteLocation::File {
+        path: path.into(),
+        create,
     }
 }
 
@@ -574,6 +628,31 @@ mod tests {
             remote("postgres:///db", &[("PGHOST", "")]),
             host("", HostFrom::Env("PGHOST"))
         );
+    }
+
+    #[test]
+    fn sqlite_locations_as_the_driver_reads_them() {
+        use super::{SqliteLocation, sqlite_location};
+        let file = |path: &str, create: bool| SqliteLocation::File {
+            path: path.into(),
+            create,
+        };
+        for (url, expected) in [
+            ("sqlite::memory:", SqliteLocation::Memory),
+            ("sqlite://:memory:", SqliteLocation::Memory),
+            ("sqlite://?mode=memory", SqliteLocation::Memory),
+            ("sqlite://x.db?mode=memory", SqliteLocation::Memory),
+            ("sqlite://", SqliteLocation::Unnamed),
+            ("sqlite:", SqliteLocation::Unnamed),
+            ("sqlite://?mode=rwc", SqliteLocation::Unnamed),
+            ("sqlite://x.db", file("x.db", false)),
+            ("sqlite://x.db?mode=ro", file("x.db", false)),
+            ("sqlite://x.db?mode=rwc", file("x.db", true)),
+            ("sqlite:///tmp/a%20b.db?mode=rwc", file("/tmp/a b.db", true)),
+            ("sqlite:x.db?cache=shared", file("x.db", false)),
+        ] {
+            assert_eq!(sqlite_location(url), expected, "{url}");
+        }
     }
 
     #[test]

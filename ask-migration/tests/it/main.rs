@@ -1,6 +1,7 @@
 //! The ASK migration history on real databases.
 
 mod cli;
+mod history;
 
 use migration_core::runner::History;
 

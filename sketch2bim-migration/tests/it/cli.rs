@@ -936,6 +936,56 @@ fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
 }
 
 #[test]
+fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
+    let dir = WorkDir::new();
+    let announce = "no database URL configured (-u, SKETCH2BIM_DATABASE_URL, DATABASE_URL or \
+                    .env): using the SQLite file sketch2bim.sqlite in the working directory";
+    let not_yet = |file: &str| {
+        format!(
+            "sketch2bim: no database yet: the SQLite file {file} does not exist, so no \
+             migration is applied"
+        )
+    };
+    let current = run(BIN, dir.path(), &[], &["current"]).ok();
+    assert_eq!(current.stdout, "none\n");
+    assert_eq!(
+        current.stderr_lines(),
+        vec![announce.to_owned(), not_yet("sketch2bim.sqlite")]
+    );
+    let status = run(BIN, dir.path(), &[], &["status"]).ok();
+    assert_eq!(
+        status.stdout_lines(),
+        NAMES
+            .iter()
+            .map(|name| format!("{name:40}  pending"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        status.stderr_lines(),
+        vec![announce.to_owned(), not_yet("sketch2bim.sqlite")]
+    );
+    // An explicit file, with or without ?mode=rwc, and a dry run.
+    for (url, args) in [
+        ("sqlite://x.db", &["status", "--format", "json"][..]),
+        ("sqlite://x.db?mode=rwc", &["current"][..]),
+        (
+            "sqlite://x.db?mode=rwc",
+            &["up", "--dry-run", "-n", "1"][..],
+        ),
+    ] {
+        let read = cli(&dir, url, args).ok();
+        assert_eq!(read.stderr_lines()[0], not_yet("x.db"), "{url} {args:?}");
+    }
+    assert_eq!(dir.files(), Vec::<String>::new(), "nothing created");
+
+    // Once it exists, it is read.
+    run(BIN, dir.path(), &[], &["up", "-n", "1"]).ok();
+    let current = run(BIN, dir.path(), &[], &["current"]).ok();
+    assert_eq!(current.stdout, "m001_initial_schema\n");
+    assert_eq!(current.stderr_lines(), vec![announce]);
+}
+
+#[test]
 fn generate_writes_the_next_migration_and_registers_it() {
     let dir = WorkDir::new();
     let src = dir.path().join("src");

@@ -10,6 +10,7 @@ mod concurrency;
 mod data;
 mod embed;
 mod head;
+mod history;
 mod outside_transaction;
 mod pooler;
 

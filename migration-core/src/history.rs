@@ -1,0 +1,289 @@
+//! Checks of what the bookkeeping table records against this binary's
+//! history, made before any statement that changes something.
+//!
+//! - [`check`] is pure: over the recorded names (every row, duplicates
+//!   kept) and the binary's names it finds **duplicate rows** of one
+//!   migration (possible when the table was made by hand without its
+//!   primary key) and **gaps** (a migration not recorded while a later one
+//!   is: applying it would run its statements on a schema that already has
+//!   them). Names the binary does not know are the runner's "ahead" refusal.
+//! - [`foreign`] tells **another migrator's history** from this one's by a
+//!   signature in the catalog. Both histories of this project start with
+//!   `m001_initial_schema`, so the names alone cannot tell an ASK database
+//!   from a Sketch2BIM one at its first migration. The rule: when the first
+//!   migration is recorded, every table it creates that no later recorded
+//!   migration drops or renames must exist. The tables are taken from the
+//!   first migration's own statements, recorded without a database (see
+//!   [`crate::dry_run`]), so the rule follows the code, not a list kept by
+//!   hand; ASK's first migration creates `groq_usage`, Sketch2BIM's `jobs`,
+//!   and neither has the other's. It needs one catalog query, so the runner
+//!   makes it only when there is something to apply or roll back (at head
+//!   `up` stays one SELECT). When a migration involved reads the database
+//!   and cannot be recorded, the check says nothing rather than guess.
+
+use crate::Error;
+
+/// Refuses recorded rows that are inconsistent in themselves: a migration
+/// recorded more than once, or one missing while a later one is recorded.
+/// `recorded` is every row's name in any order; `names` the binary's
+/// migrations, oldest first. Names the binary does not know are ignored.
+pub fn check(names: &[&str], recorded: &[&str], table: &str) -> Result<(), Error> {
+    let mut duplicates: Vec<String> = Vec::new();
+    for (i, name) in recorded.iter().enumerate() {
+        if recorded[..i].contains(name) && !duplicates.iter().any(|d| d == name) {
+            duplicates.push((*name).to_owned());
+        }
+    }
+    if !duplicates.is_empty() {
+        // In history order where known, for a stable message.
+        duplicates.sort_by_key(|d| names.iter().position(|n| n == d).unwrap_or(usize::MAX));
+        return Err(Error::DuplicateRows {
+            names: duplicates,
+            table: table.to_owned(),
+        });
+    }
+    let Some(last) = names.iter().rposition(|n| recorded.contains(n)) else {
+        return Ok(());
+    };
+    let missing: Vec<String> = names[..last]
+        .iter()
+        .filter(|n| !recorded.contains(n))
+        .map(|n| (*n).to_owned())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Gap {
+            missing,
+            later: names[last].to_owned(),
+            table: table.to_owned(),
+        })
+    }
+}
+
+/// What the first migration leaves behind, as the signature of this
+/// history: the tables `first` creates, less those that `later` (the
+/// statements of each later recorded migration) drop or rename.
+pub fn signature_tables(first: &[String], later: &[Vec<String>]) -> Vec<String> {
+    let mut tables: Vec<String> = Vec::new();
+    for sql in first {
+        if let Some(name) = created_table(sql)
+            && !tables.contains(&name)
+        {
+            tables.push(name);
+        }
+    }
+    for sql in later.iter().flatten() {
+        for gone in removed_tables(sql) {
+            tables.retain(|t| *t != gone);
+        }
+    }
+    tables
+}
+
+/// Refuses a database that records this history's first migration but
+/// lacks one of the tables of its signature ([`signature_tables`]);
+/// `existing` is every table the database has.
+pub fn foreign(first: &str, signature: &[String], existing: &[String]) -> Result<(), Error> {
+    let missing: Vec<String> = signature
+        .iter()
+        .filter(|t| !existing.contains(t))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Foreign {
+            first: first.to_owned(),
+            missing,
+        })
+    }
+}
+
+/// `CREATE TABLE [IF NOT EXISTS] "name" …` → `name`.
+fn created_table(sql: &str) -> Option<String> {
+    let rest = sql.trim_start().strip_prefix("CREATE TABLE ")?;
+    let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
+    identifier(rest).map(|(name, _)| name)
+}
+
+/// The tables `DROP TABLE [IF EXISTS] "a", "b" …` drops, or the table
+/// `ALTER TABLE "a" RENAME TO "b"` renames away.
+fn removed_tables(sql: &str) -> Vec<String> {
+    let sql = sql.trim_start();
+    if let Some(rest) = sql.strip_prefix("DROP TABLE ") {
+        let mut rest = rest.strip_prefix("IF EXISTS ").unwrap_or(rest);
+        let mut out = Vec::new();
+        while let Some((name, tail)) = identifier(rest) {
+            out.push(name);
+            match tail.trim_start().strip_prefix(',') {
+                Some(more) => rest = more.trim_start(),
+                None => break,
+            }
+        }
+        return out;
+    }
+    if let Some(rest) = sql.strip_prefix("ALTER TABLE ")
+        && let Some((name, tail)) = identifier(rest)
+        && tail.trim_start().starts_with("RENAME TO ")
+    {
+        return vec![name];
+    }
+    Vec::new()
+}
+
+/// A leading identifier, `"quoted"` (with `""` escapes), `` `quoted` `` or
+/// bare, and what follows it.
+fn identifier(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    let quote = s.chars().next()?;
+    if quote == '"' || quote == '`' {
+        let mut name = String::new();
+        let mut chars = s[1..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c == quote {
+                if s[1 + i + 1..].starts_with(quote) {
+                    name.push(quote);
+                    chars.next();
+                } else {
+                    return Some((name, &s[1 + i + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        None
+    } else {
+        let len = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (len > 0).then(|| (s[..len].to_owned(), &s[len..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: [&str; 5] = ["m001_a", "m002_b", "m003_c", "m004_d", "m005_e"];
+
+    fn line(e: Error) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn a_consistent_history_passes() {
+        assert!(check(&NAMES, &[], "seaql_migrations").is_ok());
+        assert!(check(&NAMES, &["m001_a", "m002_b"], "seaql_migrations").is_ok());
+        assert!(check(&NAMES, &NAMES, "seaql_migrations").is_ok());
+        // Order of the rows does not matter; unknown names are the ahead check's.
+        assert!(check(&NAMES, &["m002_b", "m001_a", "m011_x"], "seaql_migrations").is_ok());
+    }
+
+    #[test]
+    fn a_gap_names_every_missing_migration() {
+        let e = check(
+            &NAMES,
+            &["m001_a", "m002_b", "m004_d", "m005_e"],
+            "seaql_migrations",
+        )
+        .expect_err("refused");
+        assert_eq!(
+            line(e),
+            "the database's history has a gap: m003_c is not recorded although the later \
+             m005_e is; check that the schema has its changes, then record it again in \
+             seaql_migrations (or restore its row); nothing was changed"
+        );
+        let e = check(&NAMES, &["m001_a", "m004_d"], "seaql_migrations").expect_err("refused");
+        assert_eq!(
+            line(e),
+            "the database's history has a gap: m002_b, m003_c are not recorded although the \
+             later m004_d is; check that the schema has their changes, then record them again \
+             in seaql_migrations (or restore their rows); nothing was changed"
+        );
+        // The first migration missing is a gap too.
+        assert!(matches!(
+            check(&NAMES, &["m002_b"], "t"),
+            Err(Error::Gap { missing, .. }) if missing == ["m001_a"]
+        ));
+    }
+
+    #[test]
+    fn duplicate_rows_are_named_once_each() {
+        let e = check(
+            &NAMES,
+            &["m001_a", "m002_b", "m002_b", "m001_a", "m002_b"],
+            "seaql_migrations",
+        )
+        .expect_err("refused");
+        assert_eq!(
+            line(e),
+            "seaql_migrations records m001_a, m002_b more than once (a table made without its \
+             primary key?); delete the extra rows, keeping one per migration; nothing was \
+             changed"
+        );
+        // Duplicates are reported before a gap.
+        assert!(matches!(
+            check(&NAMES, &["m003_c", "m003_c"], "t"),
+            Err(Error::DuplicateRows { .. })
+        ));
+    }
+
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_signature_is_what_the_first_migration_leaves() {
+        let first = strings(&[
+            r#"CREATE TABLE "users" ( "id" serial )"#,
+            r#"CREATE TABLE IF NOT EXISTS "jobs" ( "id" serial )"#,
+            r#"CREATE TABLE "api_keys" ( "id" serial )"#,
+            r#"CREATE TABLE "old" ( "id" serial )"#,
+            r#"CREATE INDEX "ix" ON "jobs" ("id")"#,
+        ]);
+        let later = vec![
+            strings(&[r#"DROP TABLE IF EXISTS "api_keys""#]),
+            strings(&[r#"ALTER TABLE "old" RENAME TO "new""#]),
+            strings(&[r#"ALTER TABLE "jobs" ADD COLUMN "x" int"#]),
+        ];
+        assert_eq!(
+            signature_tables(&first, &later),
+            strings(&["users", "jobs"])
+        );
+        assert_eq!(
+            signature_tables(&first, &[strings(&[r#"DROP TABLE "users", "jobs""#])]),
+            strings(&["api_keys", "old"])
+        );
+        assert_eq!(
+            identifier(r#""we""ird" x"#),
+            Some(("we\"ird".to_owned(), " x"))
+        );
+    }
+
+    #[test]
+    fn another_migrators_history_lacks_the_signature() {
+        let signature = strings(&["users", "jobs"]);
+        assert!(
+            foreign(
+                "m001_initial_schema",
+                &signature,
+                &strings(&["jobs", "users", "x"])
+            )
+            .is_ok()
+        );
+        assert!(foreign("m001_initial_schema", &[], &[]).is_ok());
+        let e = foreign(
+            "m001_initial_schema",
+            &signature,
+            &strings(&["users", "payments", "groq_usage", "seaql_migrations"]),
+        )
+        .expect_err("refused");
+        assert_eq!(
+            line(e),
+            "this database's history belongs to another migrator: it records \
+             m001_initial_schema but has no table jobs, which this binary's \
+             m001_initial_schema creates; check the database URL; nothing was changed"
+        );
+    }
+}

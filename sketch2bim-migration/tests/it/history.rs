@@ -1,0 +1,304 @@
+//! A damaged or foreign history is named before anything runs: gaps,
+//! duplicate rows, an ASK database given to this migrator. Each refusal is
+//! one line, exit code 1, with the bookkeeping and the catalog unchanged.
+
+use migration_core::runner::{self, Goal, History, RunOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use test_support::cli::{Run, WorkDir, run};
+use test_support::walk::{applied_names, catalog};
+use test_support::{Backend, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(BIN, dir.path(), &[], &all)
+}
+
+async fn exec(db: &DatabaseConnection, sql: &str) {
+    if let Err(e) = db.execute_unprepared(sql).await {
+        panic!("{sql}: {e}");
+    }
+}
+
+/// Every row of the bookkeeping table, duplicates kept.
+async fn rows(db: &DatabaseConnection) -> Vec<(String, i64)> {
+    db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version, applied_at FROM seaql_migrations ORDER BY version, applied_at",
+    ))
+    .await
+    .expect("reading seaql_migrations")
+    .iter()
+    .map(|r| {
+        (
+            r.try_get::<String>("", "version").expect("version"),
+            r.try_get::<i64>("", "applied_at").expect("applied_at"),
+        )
+    })
+    .collect()
+}
+
+/// Runs each of `commands`, expecting exactly `expected` on stderr, exit 1,
+/// nothing on stdout, and no change to the bookkeeping rows or the catalog.
+async fn refused(
+    db: &DatabaseConnection,
+    dir: &WorkDir,
+    url: &str,
+    commands: &[&[&str]],
+    expected: &str,
+) {
+    let rows_before = rows(db).await;
+    let before = catalog(db).await;
+    for args in commands {
+        let refused = cli(dir, url, args);
+        assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
+        assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
+        assert_eq!(refused.stdout, "", "{args:?}");
+        assert_eq!(
+            rows(db).await,
+            rows_before,
+            "{args:?} changed the bookkeeping"
+        );
+        assert!(
+            catalog(db).await.diff(&before, true).is_empty(),
+            "{args:?} changed the catalog"
+        );
+    }
+}
+
+const GAP: &str = "error: the database's history has a gap: m005_add_sketchup_url is not \
+                   recorded although the later m010_remove_reader_type_column is; check that \
+                   the schema has its changes, then record it again in seaql_migrations (or \
+                   restore its row); nothing was changed";
+
+async fn a_gap(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up"]).ok();
+    exec(
+        &db,
+        "DELETE FROM seaql_migrations WHERE version = 'm005_add_sketchup_url'",
+    )
+    .await;
+    refused(
+        &db,
+        &dir,
+        url,
+        &[
+            &["up"],
+            &["up", "-n", "1"],
+            &["up", "--dry-run"],
+            &["down"],
+            &["down", "--to", "m001_initial_schema"],
+            &["reset"],
+            &["refresh"],
+        ],
+        GAP,
+    )
+    .await;
+
+    // The application's calls go through the same runner.
+    let e = runner::up(
+        &db,
+        &History::of::<sketch2bim_migration::Migrator>(),
+        &Goal::All,
+        &RunOptions::default(),
+    )
+    .await
+    .expect_err("a gap is refused");
+    assert_eq!(format!("error: {e}"), GAP);
+
+    // Reading commands still work and show what is recorded.
+    let status = cli(&dir, url, &["status"]).ok();
+    assert_eq!(
+        status.stdout_lines()[4],
+        format!("{:<40}  pending", "m005_add_sketchup_url")
+    );
+    assert_eq!(
+        status.stderr_lines(),
+        vec![GAP.replacen("error", "warning", 1)]
+    );
+    let current = cli(&dir, url, &["current"]).ok();
+    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+
+    // Restoring the row is the way out.
+    exec(
+        &db,
+        "INSERT INTO seaql_migrations (version, applied_at) \
+         VALUES ('m005_add_sketchup_url', 0)",
+    )
+    .await;
+    cli(&dir, url, &["up"]).ok();
+}
+
+#[tokio::test]
+async fn a_gap_is_refused_before_anything_runs_on_postgres() {
+    a_gap(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_gap_is_refused_before_anything_runs_on_sqlite() {
+    a_gap(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn duplicate_rows_are_refused() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    // A bookkeeping table made by hand, without its primary key.
+    exec(
+        &db,
+        "CREATE TABLE seaql_migrations (version varchar NOT NULL, applied_at bigint NOT NULL)",
+    )
+    .await;
+    cli(&dir, url, &["up", "-n", "3"]).ok();
+    exec(
+        &db,
+        "INSERT INTO seaql_migrations (version, applied_at) \
+         VALUES ('m002_add_legend_to_jobs', 1)",
+    )
+    .await;
+    assert_eq!(applied_names(&db).await.len(), 4);
+    refused(
+        &db,
+        &dir,
+        url,
+        &[&["up"], &["down"], &["up", "--dry-run"], &["reset"]],
+        "error: seaql_migrations records m002_add_legend_to_jobs more than once (a table made \
+         without its primary key?); delete the extra rows, keeping one per migration; nothing \
+         was changed",
+    )
+    .await;
+    let status = cli(&dir, url, &["status"]).ok();
+    assert_eq!(status.stdout_lines().len(), 10, "{status:#?}");
+    assert!(
+        status
+            .stderr
+            .starts_with("warning: seaql_migrations records m002_add_legend_to_jobs"),
+        "{status:#?}"
+    );
+    assert_eq!(
+        cli(&dir, url, &["current"]).ok().stdout,
+        "m003_add_batch_id_to_jobs\n"
+    );
+}
+
+/// An ASK database at its head, built by the ASK runner.
+async fn ask_database(backend: Backend) -> TestDb {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    runner::up(
+        &db,
+        &History::of::<ask_migration::Migrator>(),
+        &Goal::All,
+        &RunOptions::default(),
+    )
+    .await
+    .expect("building an ASK database");
+    let _ = db.close().await;
+    test_db
+}
+
+async fn an_ask_database(backend: Backend) {
+    let test_db = ask_database(backend).await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    let foreign = "error: this database's history belongs to another migrator: it records \
+                   m001_initial_schema but has no tables jobs, api_keys, project_versions, \
+                   organizations, organization_members, which this binary's \
+                   m001_initial_schema creates; check the database URL; nothing was changed";
+    refused(
+        &db,
+        &dir,
+        url,
+        &[
+            &["up"],
+            &["up", "-n", "1"],
+            &["down"],
+            &["reset"],
+            &["refresh"],
+        ],
+        foreign,
+    )
+    .await;
+    refused(
+        &db,
+        &dir,
+        url,
+        &[&["fresh"]],
+        "error: fresh would drop every table of a database whose history is not this \
+         binary's (it records m001_initial_schema but has no tables jobs, api_keys, \
+         project_versions, organizations, organization_members: another migrator's); run it \
+         again with --yes if that is what you want",
+    )
+    .await;
+    // Reading commands work: it records m001_initial_schema.
+    assert_eq!(
+        cli(&dir, url, &["current"]).ok().stdout,
+        "m001_initial_schema\n"
+    );
+    cli(&dir, url, &["status"]).ok();
+    // --yes rebuilds it as a Sketch2BIM database.
+    cli(&dir, url, &["fresh", "--yes"]).ok();
+    assert_eq!(applied_names(&db).await.len(), 10);
+}
+
+#[tokio::test]
+async fn an_ask_database_is_refused_by_the_sketch2bim_migrator_on_postgres() {
+    an_ask_database(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_ask_database_is_refused_by_the_sketch2bim_migrator_on_sqlite() {
+    an_ask_database(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn fresh_on_a_database_ahead_needs_yes_even_on_loopback() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(&dir, url, &["up"]).ok();
+    exec(
+        &db,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
+    )
+    .await;
+    refused(
+        &db,
+        &dir,
+        url,
+        &[&["fresh"]],
+        "error: fresh would drop every table of a database whose history is not this \
+         binary's (it records m011_add_floor_plans unknown to this binary); run it again with \
+         --yes if that is what you want",
+    )
+    .await;
+    // refresh and reset are refused whatever --yes says: their down steps
+    // would run code this binary does not have.
+    let ahead = "error: the database is ahead of this binary: it records m011_add_floor_plans \
+                 unknown to it; deploy a binary that has it";
+    refused(
+        &db,
+        &dir,
+        url,
+        &[
+            &["refresh"],
+            &["reset"],
+            &["refresh", "--yes"],
+            &["reset", "--yes"],
+        ],
+        ahead,
+    )
+    .await;
+    cli(&dir, url, &["fresh", "--yes"]).ok();
+    assert_eq!(applied_names(&db).await.len(), 10);
+}
