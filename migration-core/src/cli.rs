@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::EntityStatements;
 use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
-use crate::target::{Origin, Target};
+use crate::target::{Origin, SqliteLocation, Target};
 use crate::{Database, Described, Error, fmt_duration};
 
 /// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
@@ -296,6 +296,22 @@ async fn run(
             database.url_env, database.default_sqlite_file
         );
     }
+    let target = match target.sqlite_location() {
+        // Reading a database that is not there must not create it: read an
+        // empty one instead, which is what the file would hold.
+        Some(SqliteLocation::File { path, .. })
+            if !changes_state(&cli.command) && std::fs::symlink_metadata(&path).is_err() =>
+        {
+            eprintln!(
+                "{}: no database yet: the SQLite file {} does not exist, so no migration is \
+                 applied",
+                database.name,
+                path.display()
+            );
+            Target::parse("sqlite::memory:", target.origin().clone())?
+        }
+        _ => target,
+    };
     let options = RunOptions {
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         lock_wait: cli
@@ -320,6 +336,24 @@ async fn run(
     };
     let _ = db.close().await;
     result
+}
+
+/// Whether `command` may change the database (and so may create it).
+fn changes_state(command: &Command) -> bool {
+    match command {
+        Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
+        Command::Fresh { .. }
+        | Command::Refresh { .. }
+        | Command::Reset { .. }
+        | Command::Adopt { .. }
+        | Command::DropAlembicVersion => true,
+        Command::Status { .. }
+        | Command::Current
+        | Command::History
+        | Command::Check
+        | Command::Schema { .. }
+        | Command::Generate { .. } => false,
+    }
 }
 
 /// Destructive commands against a server that is neither local nor SQLite
