@@ -289,6 +289,7 @@ async fn run(
     let target = Target::resolve(database, cli.database_url.as_deref())?;
     secrets.extend(target.secrets().into_iter().map(str::to_owned));
     refuse_remote_destruction(&cli.command, &target)?;
+    refuse_sqlite_that_keeps_nothing(database, &cli.command, &target)?;
     if *target.origin() == Origin::DefaultSqlite {
         eprintln!(
             "no database URL configured (-u, {}, DATABASE_URL or .env): using the SQLite file {} \
@@ -336,6 +337,53 @@ async fn run(
     };
     let _ = db.close().await;
     result
+}
+
+/// A command that changes the database needs a SQLite file that exists or
+/// that the URL asks to create (`?mode=rwc`), not an in-memory database;
+/// checked before connecting, so that the driver's `unable to open database
+/// file` never stands without its reason.
+fn refuse_sqlite_that_keeps_nothing(
+    database: &Database,
+    command: &Command,
+    target: &Target,
+) -> Result<(), Error> {
+    if !changes_state(command) {
+        return Ok(());
+    }
+    match target.sqlite_location() {
+        Some(SqliteLocation::Memory) => Err(Error::SqliteInMemory {
+            command: command_name(command),
+            target: target.to_string(),
+            file: database.default_sqlite_file,
+        }),
+        Some(SqliteLocation::File {
+            path,
+            create: false,
+        }) if std::fs::symlink_metadata(&path).is_err() => Err(Error::SqliteMissing {
+            path: path.display().to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The command's name on the command line.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Up { .. } => "up",
+        Command::Down { .. } => "down",
+        Command::Status { .. } => "status",
+        Command::Current => "current",
+        Command::History => "history",
+        Command::Fresh { .. } => "fresh",
+        Command::Refresh { .. } => "refresh",
+        Command::Reset { .. } => "reset",
+        Command::Adopt { .. } => "adopt",
+        Command::DropAlembicVersion => "drop-alembic-version",
+        Command::Check => "check",
+        Command::Schema { .. } => "schema",
+        Command::Generate { .. } => "generate",
+    }
 }
 
 /// Whether `command` may change the database (and so may create it).

@@ -98,6 +98,27 @@ pub enum Error {
         override_with: &'static str,
     },
 
+    /// A command that changes the database was given an in-memory SQLite
+    /// database, which is gone when the run ends.
+    #[error(
+        "{command} on the in-memory SQLite database {target} would keep nothing: it is gone \
+         when the run ends; give a SQLite file, e.g. sqlite://{file}?mode=rwc"
+    )]
+    SqliteInMemory {
+        command: &'static str,
+        target: String,
+        /// The database's default file, as an example.
+        file: &'static str,
+    },
+
+    /// A command that changes the database was given a SQLite file that
+    /// does not exist, by a URL that does not ask to create it.
+    #[error(
+        "cannot open the SQLite file {path}: it does not exist; add ?mode=rwc to the URL to \
+         create it"
+    )]
+    SqliteMissing { path: String },
+
     /// Another run held the migration lock for longer than the timeout.
     #[error("timed out after {seconds} s waiting for the migration lock held by another run")]
     LockTimeout { seconds: u64 },

@@ -111,6 +111,13 @@ impl Target {
             parsed.path().trim_start_matches('/'),
         ];
         secrets.retain(|s| !s.is_empty() && !shown_parts.contains(&s.as_str()));
+        if backend == DbBackend::Sqlite && sqlite_location(url) == SqliteLocation::Unnamed {
+            // SQLite opens a private temporary database for an empty name,
+            // one per connection: a run would migrate part of it and lose it.
+            return Err(invalid(
+                "it names no SQLite file; give one, e.g. sqlite://app.sqlite?mode=rwc".to_owned(),
+            ));
+        }
         Ok(Target {
             url: url.to_owned(),
             origin,
@@ -653,6 +660,15 @@ mod tests {
         ] {
             assert_eq!(sqlite_location(url), expected, "{url}");
         }
+        let refused = Target::parse("sqlite://?mode=rwc", Origin::Flag).map(|t| t.to_string());
+        assert_eq!(
+            refused.map_err(|e| e.to_string()),
+            Err(
+                "invalid database URL from --database-url: it names no SQLite file; give one, \
+                 e.g. sqlite://app.sqlite?mode=rwc"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

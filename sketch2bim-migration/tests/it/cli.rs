@@ -986,6 +986,65 @@ fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
 }
 
 #[test]
+fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connecting() {
+    let dir = WorkDir::new();
+    let refused = |url: &str, args: &[&str], expected: &str| {
+        let run = cli(&dir, url, args);
+        assert_eq!(run.code, 1, "{url} {args:?}: {run:#?}");
+        assert_eq!(run.stderr_lines(), vec![expected], "{url} {args:?}");
+        assert_eq!(run.stdout, "", "{url} {args:?}");
+    };
+    // No file named: SQLite would open a temporary database per connection.
+    for args in [&["up"][..], &["status"]] {
+        refused(
+            "sqlite://",
+            args,
+            "error: invalid database URL from --database-url: it names no SQLite file; give \
+             one, e.g. sqlite://app.sqlite?mode=rwc",
+        );
+    }
+    // In memory: nothing a changing command does would be kept.
+    for (url, args) in [
+        ("sqlite::memory:", &["up"][..]),
+        ("sqlite::memory:", &["down"]),
+        ("sqlite::memory:", &["fresh"]),
+        ("sqlite::memory:", &["refresh"]),
+        ("sqlite::memory:", &["reset"]),
+        ("sqlite::memory:", &["adopt"]),
+        ("sqlite::memory:", &["drop-alembic-version"]),
+        ("sqlite://?mode=memory", &["up"]),
+    ] {
+        refused(
+            url,
+            args,
+            &format!(
+                "error: {} on the in-memory SQLite database {url} would keep nothing: it is \
+                 gone when the run ends; give a SQLite file, e.g. \
+                 sqlite://sketch2bim.sqlite?mode=rwc",
+                args[0]
+            ),
+        );
+    }
+    // Reading it is harmless.
+    let status = cli(&dir, "sqlite::memory:", &["status"]).ok();
+    assert_eq!(status.stdout_lines().len(), NAMES.len());
+    // A file that is not there, by a URL that does not ask to create it.
+    for url in ["sqlite://x.db", "sqlite://x.db?mode=ro"] {
+        refused(
+            url,
+            &["up"],
+            "error: cannot open the SQLite file x.db: it does not exist; add ?mode=rwc to the \
+             URL to create it",
+        );
+    }
+    assert_eq!(dir.files(), Vec::<String>::new(), "nothing created");
+    // Once it exists, the URL without ?mode=rwc opens it.
+    cli(&dir, "sqlite://x.db?mode=rwc", &["up", "-n", "1"]).ok();
+    cli(&dir, "sqlite://x.db", &["up"]).ok();
+    assert_eq!(dir.files(), vec!["x.db"]);
+}
+
+#[test]
 fn generate_writes_the_next_migration_and_registers_it() {
     let dir = WorkDir::new();
     let src = dir.path().join("src");
