@@ -11,8 +11,12 @@ use std::time::Duration;
 
 use crate::{Database, Error};
 
-/// How long connecting may take before the run fails.
+/// How long connecting may take before the run fails, unless the URL's
+/// `connect_timeout` says otherwise.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest `connect_timeout` a URL may give, in seconds.
+const MAX_CONNECT_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// Where the URL was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +49,9 @@ pub struct Target {
     backend: DbBackend,
     redacted: String,
     secrets: Vec<String>,
+    /// `url` less the parameters this crate applies itself.
+    driver_url: String,
+    connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for Target {
@@ -118,13 +125,39 @@ impl Target {
                 "it names no SQLite file; give one, e.g. sqlite://app.sqlite?mode=rwc".to_owned(),
             ));
         }
+        let mut connect_timeout = CONNECT_TIMEOUT;
+        let mut driver_url = url.to_owned();
+        if backend == DbBackend::Postgres && pairs.iter().any(|(k, _)| k == "connect_timeout") {
+            // libpq's parameter, in seconds; the driver ignores it.
+            let mut kept = Vec::new();
+            for (key, value) in &pairs {
+                if key == "connect_timeout" {
+                    connect_timeout = parse_connect_timeout(value).map_err(&invalid)?;
+                } else {
+                    kept.push((key, value));
+                }
+            }
+            let mut stripped = parsed.clone();
+            stripped.set_query(None);
+            if !kept.is_empty() {
+                stripped.query_pairs_mut().extend_pairs(kept);
+            }
+            driver_url = stripped.to_string();
+        }
         Ok(Target {
             url: url.to_owned(),
             origin,
             backend,
             redacted: shown.to_string(),
             secrets,
+            driver_url,
+            connect_timeout,
         })
+    }
+
+    /// How long connecting may take: the URL's `connect_timeout`, else 5 s.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// Finds the URL for `database` as the module docs describe.
@@ -225,11 +258,11 @@ impl Target {
         log_statements: bool,
         lock_timeout: std::time::Duration,
     ) -> Result<DatabaseConnection, Error> {
-        let mut options = ConnectOptions::new(self.url.clone());
+        let mut options = ConnectOptions::new(self.driver_url.clone());
         options
             .max_connections(2)
             .min_connections(0)
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(self.connect_timeout)
             .test_before_acquire(false)
             .sqlx_logging(log_statements)
             .sqlx_logging_level(log::LevelFilter::Info);
@@ -305,6 +338,14 @@ impl Target {
                 source: sea_orm::DbErr::Custom(why),
             };
         }
+        let source = if timed_out {
+            sea_orm::DbErr::Custom(format!(
+                "timed out after {} s",
+                self.connect_timeout.as_secs()
+            ))
+        } else {
+            source
+        };
         Error::Connect {
             target: self.to_string(),
             source,
@@ -331,7 +372,12 @@ impl Target {
                 Err(e) => last = Some(format!("{addr}: {}", e.to_string().to_lowercase())),
             }
         }
-        last.map(|why| format!("timed out after {} s ({why})", CONNECT_TIMEOUT.as_secs()))
+        last.map(|why| {
+            format!(
+                "timed out after {} s ({why})",
+                self.connect_timeout.as_secs()
+            )
+        })
     }
 }
 
@@ -381,6 +427,20 @@ pub fn sqlite_location(url: &str) -> SqliteLocation {
     SqliteLocation::File {
         path: path.into(),
         create,
+    }
+}
+
+/// libpq's `connect_timeout`: whole seconds. libpq's 0 (wait forever) is
+/// refused: a run must not hang.
+fn parse_connect_timeout(value: &str) -> Result<Duration, String> {
+    match value.trim().parse::<u64>() {
+        Ok(seconds) if (1..=MAX_CONNECT_TIMEOUT_SECONDS).contains(&seconds) => {
+            Ok(Duration::from_secs(seconds))
+        }
+        _ => Err(format!(
+            "connect_timeout={value:?}: expected whole seconds from 1 to \
+             {MAX_CONNECT_TIMEOUT_SECONDS}"
+        )),
     }
 }
 
@@ -669,6 +729,49 @@ mod tests {
                     .to_owned()
             )
         );
+    }
+
+    #[test]
+    fn connect_timeout_is_libpqs_seconds_and_hidden_from_the_driver() {
+        let parse = |url: &str| Target::parse(url, Origin::Flag).map_err(|e| e.to_string());
+        let target = parse("postgres://u:pw@h/x?connect_timeout=1&sslmode=require");
+        assert_eq!(
+            target
+                .as_ref()
+                .map(|t| (t.connect_timeout(), t.driver_url.as_str())),
+            Ok((
+                std::time::Duration::from_secs(1),
+                "postgres://u:pw@h/x?sslmode=require"
+            ))
+        );
+        let target = parse("postgres://u@h/x?connect_timeout=30");
+        assert_eq!(
+            target
+                .as_ref()
+                .map(|t| (t.connect_timeout(), t.driver_url.as_str())),
+            Ok((std::time::Duration::from_secs(30), "postgres://u@h/x"))
+        );
+        let target = parse("postgres://u@h/x?application_name=a%20b");
+        assert_eq!(
+            target
+                .as_ref()
+                .map(|t| (t.connect_timeout(), t.driver_url.as_str())),
+            Ok((
+                std::time::Duration::from_secs(5),
+                "postgres://u@h/x?application_name=a%20b"
+            ))
+        );
+        for value in ["0", "-1", "abc", "1.5", "", "86401"] {
+            assert_eq!(
+                parse(&format!("postgres://u:pw@h/x?connect_timeout={value}"))
+                    .map(|t| t.to_string()),
+                Err(format!(
+                    "invalid database URL from --database-url: connect_timeout={value:?}: \
+                     expected whole seconds from 1 to 86400"
+                )),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -1045,6 +1045,45 @@ fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connectin
 }
 
 #[test]
+fn connect_timeout_in_the_url_bounds_the_wait() {
+    // A server that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("address").port();
+    let dir = WorkDir::new();
+    for (query, seconds, within) in [("?connect_timeout=1", 1, 4.0), ("", 5, 8.0)] {
+        let url = format!("postgres://u:hunter2@127.0.0.1:{port}/x{query}");
+        let started = std::time::Instant::now();
+        let status = cli(&dir, &url, &["status"]);
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(status.code, 1, "{status:#?}");
+        assert_eq!(
+            status.stderr_lines(),
+            vec![format!(
+                "error: cannot connect to postgres://u:***@127.0.0.1:{port}/x{query}: timed out \
+                 after {seconds} s"
+            )]
+        );
+        assert!(
+            took >= f64::from(seconds) && took < within,
+            "{query}: {took} s"
+        );
+    }
+    for value in ["0", "abc"] {
+        let url = format!("postgres://u:hunter2@127.0.0.1:{port}/x?connect_timeout={value}");
+        let status = cli(&dir, &url, &["status"]);
+        assert_eq!(status.code, 1, "{status:#?}");
+        assert_eq!(
+            status.stderr_lines(),
+            vec![format!(
+                "error: invalid database URL from --database-url: connect_timeout=\"{value}\": \
+                 expected whole seconds from 1 to 86400"
+            )]
+        );
+    }
+    drop(silent);
+}
+
+#[test]
 fn generate_writes_the_next_migration_and_registers_it() {
     let dir = WorkDir::new();
     let src = dir.path().join("src");
