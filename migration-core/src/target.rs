@@ -52,6 +52,12 @@ pub struct Target {
     /// `url` less the parameters this crate applies itself.
     driver_url: String,
     connect_timeout: Duration,
+    /// `statement_cache_capacity`, which the driver only knows spelt
+    /// `statement-cache-capacity`.
+    statement_cache_capacity: Option<usize>,
+    /// `sslrootcert` (or `ssl-root-cert`, `ssl-ca`): checked before
+    /// connecting.
+    root_cert: Option<String>,
 }
 
 impl std::fmt::Debug for Target {
@@ -126,23 +132,63 @@ impl Target {
             ));
         }
         let mut connect_timeout = CONNECT_TIMEOUT;
+        let mut statement_cache_capacity = None;
+        let mut root_cert = None;
         let mut driver_url = url.to_owned();
-        if backend == DbBackend::Postgres && pairs.iter().any(|(k, _)| k == "connect_timeout") {
-            // libpq's parameter, in seconds; the driver ignores it.
+        if backend == DbBackend::Postgres {
+            // Parameters the driver ignores or would refuse in words of its
+            // own are checked here, naming them; those it ignores are taken
+            // out of what it sees and applied when connecting.
             let mut kept = Vec::new();
             for (key, value) in &pairs {
-                if key == "connect_timeout" {
-                    connect_timeout = parse_connect_timeout(value).map_err(&invalid)?;
-                } else {
-                    kept.push((key, value));
+                match key.as_str() {
+                    // libpq's parameter, in seconds.
+                    "connect_timeout" => {
+                        connect_timeout = parse_connect_timeout(value).map_err(&invalid)?;
+                        continue;
+                    }
+                    "statement_cache_capacity" | "statement-cache-capacity" => {
+                        let capacity = value.trim().parse::<usize>().map_err(|_| {
+                            invalid(format!(
+                                "{key}={value:?}: expected a whole number of statements"
+                            ))
+                        })?;
+                        if key == "statement_cache_capacity" {
+                            statement_cache_capacity = Some(capacity);
+                            continue;
+                        }
+                    }
+                    "sslmode" | "ssl-mode" => {
+                        const MODES: [&str; 6] = [
+                            "disable",
+                            "allow",
+                            "prefer",
+                            "require",
+                            "verify-ca",
+                            "verify-full",
+                        ];
+                        if !MODES.contains(&value.to_ascii_lowercase().as_str()) {
+                            return Err(invalid(format!(
+                                "{key}={value:?}: expected disable, allow, prefer, require, \
+                                 verify-ca or verify-full"
+                            )));
+                        }
+                    }
+                    "sslrootcert" | "ssl-root-cert" | "ssl-ca" => {
+                        root_cert = Some(value.clone());
+                    }
+                    _ => {}
                 }
+                kept.push((key, value));
             }
-            let mut stripped = parsed.clone();
-            stripped.set_query(None);
-            if !kept.is_empty() {
-                stripped.query_pairs_mut().extend_pairs(kept);
+            if kept.len() != pairs.len() {
+                let mut stripped = parsed.clone();
+                stripped.set_query(None);
+                if !kept.is_empty() {
+                    stripped.query_pairs_mut().extend_pairs(kept);
+                }
+                driver_url = stripped.to_string();
             }
-            driver_url = stripped.to_string();
         }
         Ok(Target {
             url: url.to_owned(),
@@ -152,6 +198,8 @@ impl Target {
             secrets,
             driver_url,
             connect_timeout,
+            statement_cache_capacity,
+            root_cert,
         })
     }
 
@@ -258,6 +306,9 @@ impl Target {
         log_statements: bool,
         lock_timeout: std::time::Duration,
     ) -> Result<DatabaseConnection, Error> {
+        if let Some(path) = &self.root_cert {
+            check_root_cert(std::path::Path::new(path))?;
+        }
         let mut options = ConnectOptions::new(self.driver_url.clone());
         options
             .max_connections(2)
@@ -292,7 +343,12 @@ impl Target {
                     format!("\"{s}\"")
                 }
             });
+            let statement_cache_capacity = self.statement_cache_capacity;
             options.map_sqlx_postgres_opts(move |o| {
+                let o = match statement_cache_capacity {
+                    Some(capacity) => o.statement_cache_capacity(capacity),
+                    None => o,
+                };
                 let o = match &search_path {
                     Some(path) => o.options([("search_path", path)]),
                     None => o,
@@ -428,6 +484,55 @@ pub fn sqlite_location(url: &str) -> SqliteLocation {
         path: path.into(),
         create,
     }
+}
+
+/// The CA file of `sslrootcert` must hold at least one PEM certificate: the
+/// driver reports a missing file without its name, and reads a file with
+/// none as no certificate at all.
+fn check_root_cert(path: &std::path::Path) -> Result<(), Error> {
+    use std::io::Read;
+    let error = |source: std::io::Error| Error::Io {
+        action: "cannot use the sslrootcert file",
+        path: path.display().to_string(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(16 * 1024 * 1024).read_to_string(&mut text))
+        .map_err(error)?;
+    if pem_certificates(&text) == 0 {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        )));
+    }
+    Ok(())
+}
+
+/// How many well-formed PEM certificate blocks `text` holds.
+fn pem_certificates(text: &str) -> usize {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start + BEGIN.len()..];
+        let Some(end) = after.find(END) else {
+            break;
+        };
+        let body: String = after[..end].split_whitespace().collect();
+        let base64 = !body.is_empty()
+            && body.len().is_multiple_of(4)
+            && body
+                .trim_end_matches('=')
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/');
+        if base64 {
+            count += 1;
+        }
+        rest = &after[end + END.len()..];
+    }
+    count
 }
 
 /// libpq's `connect_timeout`: whole seconds. libpq's 0 (wait forever) is
@@ -772,6 +877,54 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn tls_and_statement_cache_parameters_are_checked_by_name() {
+        let parse = |url: &str| Target::parse(url, Origin::Flag).map_err(|e| e.to_string());
+        assert_eq!(
+            parse("postgres://u:pw@h/x?sslmode=bogus").map(|t| t.to_string()),
+            Err(
+                "invalid database URL from --database-url: sslmode=\"bogus\": expected \
+                 disable, allow, prefer, require, verify-ca or verify-full"
+                    .to_owned()
+            )
+        );
+        assert!(parse("postgres://u@h/x?sslmode=VERIFY-FULL").is_ok());
+        for key in ["statement_cache_capacity", "statement-cache-capacity"] {
+            assert_eq!(
+                parse(&format!("postgres://u@h/x?{key}=abc")).map(|t| t.to_string()),
+                Err(format!(
+                    "invalid database URL from --database-url: {key}=\"abc\": expected a \
+                     whole number of statements"
+                ))
+            );
+        }
+        let target = parse("postgres://u@h/x?statement_cache_capacity=0&sslmode=require");
+        assert_eq!(
+            target
+                .as_ref()
+                .map(|t| (t.statement_cache_capacity, t.driver_url.as_str())),
+            Ok((Some(0), "postgres://u@h/x?sslmode=require"))
+        );
+    }
+
+    #[test]
+    fn a_pem_file_counts_its_well_formed_certificates() {
+        use super::pem_certificates;
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(pem_certificates(cert), 1);
+        assert_eq!(pem_certificates(&format!("junk\n{cert}{cert}")), 2);
+        assert_eq!(pem_certificates("not a certificate at all"), 0);
+        assert_eq!(
+            pem_certificates("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----"),
+            0
+        );
+        assert_eq!(pem_certificates("-----BEGIN CERTIFICATE-----\nMIIB"), 0);
+        assert_eq!(
+            pem_certificates("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----"),
+            0
+        );
     }
 
     #[test]

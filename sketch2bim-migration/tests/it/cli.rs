@@ -1084,6 +1084,41 @@ fn connect_timeout_in_the_url_bounds_the_wait() {
 }
 
 #[test]
+fn tls_and_driver_options_are_refused_by_name_before_connecting() {
+    let dir = WorkDir::new();
+    std::fs::write(dir.path().join("garbage.pem"), "not a certificate\n").expect("write");
+    // Port 1: nothing listens, so any attempt to connect would say so.
+    let base = "postgres://u:hunter2@127.0.0.1:1/x";
+    for (query, expected) in [
+        (
+            "?sslmode=verify-full&sslrootcert=missing-ca.pem",
+            "error: cannot use the sslrootcert file missing-ca.pem: No such file or directory \
+             (os error 2)",
+        ),
+        (
+            "?sslmode=verify-ca&sslrootcert=garbage.pem",
+            "error: cannot use the sslrootcert file garbage.pem: it holds no PEM certificate \
+             (-----BEGIN CERTIFICATE-----)",
+        ),
+        (
+            "?sslmode=bogus",
+            "error: invalid database URL from --database-url: sslmode=\"bogus\": expected \
+             disable, allow, prefer, require, verify-ca or verify-full",
+        ),
+        (
+            "?statement_cache_capacity=abc",
+            "error: invalid database URL from --database-url: statement_cache_capacity=\"abc\": \
+             expected a whole number of statements",
+        ),
+    ] {
+        let status = cli(&dir, &format!("{base}{query}"), &["status"]);
+        assert_eq!(status.code, 1, "{query}: {status:#?}");
+        assert_eq!(status.stderr_lines(), vec![expected], "{query}");
+        status.assert_never_shows("hunter2");
+    }
+}
+
+#[test]
 fn generate_writes_the_next_migration_and_registers_it() {
     let dir = WorkDir::new();
     let src = dir.path().join("src");
