@@ -639,9 +639,9 @@ async fn table_names<C: Reader + ?Sized>(db: &C) -> Result<Vec<String>, DbErr> {
 
 /// Refuses a database that records this history's first migration but
 /// lacks a table of its signature ([`crate::history`]): another migrator's
-/// history. One catalog query, made only when the first migration is
-/// recorded; says nothing when a migration involved cannot be recorded
-/// without a database.
+/// history. One catalog query and a second read of the bookkeeping, made
+/// only when the first migration is recorded; says nothing when a migration
+/// involved cannot be recorded without a database.
 pub async fn refuse_foreign<C: Reader + ?Sized>(
     db: &C,
     history: &History,
@@ -653,6 +653,14 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
     if state.alembic.is_some() || !state.is_applied(first.name()) {
         return Ok(());
     }
+    let existing = table_names(db)
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    // What is recorded, read again after the catalog: a run racing this one
+    // may have applied a migration that drops one of the first migration's
+    // tables since `state` was read. It committed its row with its drop,
+    // before the catalog was read, so it is recorded now.
+    let state = &read_state(db, history).await?;
     let backend = db.backend();
     let render = |statements: Vec<Statement>| -> Vec<String> {
         statements.iter().map(Statement::to_string).collect()
@@ -673,9 +681,6 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
     if signature.is_empty() {
         return Ok(());
     }
-    let existing = table_names(db)
-        .await
-        .map_err(Error::db("reading the catalog"))?;
     crate::history::foreign(first.name(), &signature, &existing)
 }
 
