@@ -146,7 +146,7 @@ pub(crate) async fn adopt(
     let now = chrono::Utc::now().timestamp();
     let values = names[..count]
         .iter()
-        .map(|name| format!("({})", quote_literal(name)))
+        .map(|name| format!("({})", crate::sql::literal(name)))
         .collect::<Vec<_>>()
         .join(", ");
     // One batch, so it runs as simple queries (safe behind a transaction
@@ -191,10 +191,6 @@ pub(crate) async fn adopt(
         ),
     }
     Ok(true)
-}
-
-fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn span(names: &[&str]) -> String {

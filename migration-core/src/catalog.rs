@@ -316,10 +316,6 @@ struct SqliteForeignKey {
     on_delete: String,
 }
 
-fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 async fn read_sqlite<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     let mut catalog = Catalog::default();
     let names: Vec<String> = rows(
@@ -332,7 +328,7 @@ async fn read_sqlite<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     .map(|r| text(r, "name"))
     .collect::<Result<_, _>>()?;
     for name in names {
-        let lit = quote_literal(&name);
+        let lit = crate::sql::literal(&name);
         let mut table = Table::default();
         let mut pk: Vec<(i32, String)> = Vec::new();
         for row in rows(
@@ -412,7 +408,7 @@ async fn read_sqlite<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
                 db,
                 &format!(
                     "SELECT name FROM pragma_index_info({}) ORDER BY seqno",
-                    quote_literal(&index)
+                    crate::sql::literal(&index)
                 ),
             )
             .await?

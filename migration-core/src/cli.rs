@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::check::EntityStatements;
+use crate::error::plural;
 use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
 use crate::target::{Origin, SqliteLocation, Target};
 use crate::{Database, Described, Error, fmt_duration};
@@ -600,14 +601,6 @@ fn summarize(database: &Database, report: &Report, elapsed: Duration) {
         did.join(", "),
         fmt_duration(elapsed)
     );
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Lists what is recorded as it is; a gap or duplicate rows, which `up` and

@@ -209,7 +209,8 @@ pub enum Error {
     Refused(String),
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 migration`, `2 migrations`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

@@ -1012,20 +1012,9 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
     }
     if backend == DbBackend::Sqlite {
         // No lock spans the run on SQLite: check again under the write lock.
-        let row = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
-                [name.clone().into()],
-            ))
+        let done = is_recorded(&txn, &table, &name)
             .await
             .map_err(bookkeeping)?;
-        let done = row
-            .map(|r| r.try_get::<i32>("", "n"))
-            .transpose()
-            .map_err(bookkeeping)?
-            .unwrap_or(0)
-            > 0;
         if done == (direction == Direction::Up) {
             txn.rollback().await.map_err(bookkeeping)?;
             return Ok(None);
@@ -1101,20 +1090,7 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
             .map_err(bookkeeping)?;
     }
     if backend == DbBackend::Sqlite {
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
-                [name.clone().into()],
-            ))
-            .await
-            .map_err(bookkeeping)?;
-        let done = row
-            .map(|r| r.try_get::<i32>("", "n"))
-            .transpose()
-            .map_err(bookkeeping)?
-            .unwrap_or(0)
-            > 0;
+        let done = is_recorded(db, &table, &name).await.map_err(bookkeeping)?;
         if done == (direction == Direction::Up) {
             return Ok(None);
         }
@@ -1168,6 +1144,23 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         elapsed,
         lock_waits: 0,
     }))
+}
+
+/// SQLite: whether `table` (quoted) records migration `name`, read on `db`
+/// (inside the step's write-locked transaction, where there is one).
+async fn is_recorded<C: ConnectionTrait>(db: &C, table: &str, name: &str) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
+            [name.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i32>("", "n"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0)
 }
 
 /// The bookkeeping row's INSERT (up) or DELETE (down).

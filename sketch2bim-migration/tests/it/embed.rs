@@ -197,7 +197,15 @@ async fn migrator_up_refuses_a_database_ahead_of_the_binary_and_changes_nothing(
     let mut expected = names()[..8].to_vec();
     expected.push("m011_add_floor_plans".to_owned());
     assert_eq!(applied_names(&db).await, expected);
-    assert!(Migrator::down(&db, Some(1)).await.is_err(), "down too");
+    match Migrator::down(&db, Some(1)).await {
+        Err(DbErr::Migration(message)) => assert_eq!(
+            message,
+            "the database is ahead of this binary: it records m011_add_floor_plans unknown to \
+             it; deploy a binary that has it"
+        ),
+        other => panic!("down: expected a refusal, got {other:?}"),
+    }
+    assert_eq!(applied_names(&db).await, expected, "down changed nothing");
 }
 
 #[tokio::test]

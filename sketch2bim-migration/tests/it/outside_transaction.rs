@@ -175,7 +175,18 @@ async fn fails_then_recovers(backend: Backend) {
     let duplicate = db
         .execute_unprepared("INSERT INTO plans (id, code) VALUES (4, 'a')")
         .await;
-    assert!(duplicate.is_err(), "the unique index holds");
+    match duplicate {
+        Err(e) => assert_eq!(
+            migration_core::describe_db_err(&e),
+            match backend {
+                Backend::Postgres =>
+                    "duplicate key value violates unique constraint \"ix_plans_code\"",
+                Backend::Sqlite => "UNIQUE constraint failed: plans.code",
+            },
+            "the unique index holds"
+        ),
+        Ok(_) => panic!("a duplicate code was accepted: the unique index does not hold"),
+    }
 
     // Down runs outside a transaction too, and removes its record.
     runner::down(&db, &history, &Goal::Steps(1), &options)
