@@ -144,21 +144,32 @@ pub(crate) async fn adopt(
     let failed = || Error::db(format!("recording the adoption in {}", history.table()));
     let table = quote_ident(backend, history.table());
     let now = chrono::Utc::now().timestamp();
-    let values = names[..count]
-        .iter()
-        .map(|name| format!("({})", crate::sql::literal(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut rows = Vec::with_capacity(count);
+    for migration in &history.migrations[..count] {
+        let checksum = crate::checksum::of(migration.as_ref(), backend).await;
+        rows.push(format!(
+            "({}, {})",
+            crate::sql::literal(migration.name()),
+            checksum.map_or("NULL".to_owned(), |c| crate::sql::literal(&c))
+        ));
+    }
+    let values = rows.join(", ");
     // One batch, so it runs as simple queries (safe behind a transaction
     // pooler); inserts nothing when another run recorded something first.
     let record = format!(
         "{create};\n\
-         INSERT INTO {table} (version, applied_at) \
-         SELECT column1, {now} FROM (VALUES {values}) AS adopted \
+         INSERT INTO {table} (version, applied_at, {checksum}) \
+         SELECT column1, {now}, column2 FROM (VALUES {values}) AS adopted \
          WHERE NOT EXISTS (SELECT 1 FROM {table})",
         create = backend.build(&bookkeeping_table(backend, history)),
+        checksum = crate::checksum::COLUMN,
     );
     let txn = db.begin().await.map_err(failed())?;
+    // A bookkeeping table made before checksums were kept gets the column.
+    if let Err(e) = crate::checksum::add_column(&txn, history).await {
+        let _ = txn.rollback().await;
+        return Err(failed()(e));
+    }
     let inserted = match txn.execute_unprepared(&record).await {
         Ok(done) => done.rows_affected(),
         Err(e) => {

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::check::EntityStatements;
+use crate::checksum::{self, Verdict};
 use crate::error::plural;
 use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
 use crate::target::{Origin, SqliteLocation, Target};
@@ -148,6 +149,14 @@ enum Command {
     },
     /// Drop the Alembic migrator's alembic_version table from an adopted database
     DropAlembicVersion,
+    /// Compare each applied migration's recorded checksum with what this
+    /// binary renders; exit 1 listing every migration edited since it was
+    /// applied
+    Verify,
+    /// After reviewing the edits verify reports: record the checksums this
+    /// binary renders for the applied migrations whose recorded ones differ
+    /// or are missing
+    Repair,
     /// Compare the database with the application's entities; exit 1 listing
     /// every difference
     Check,
@@ -381,6 +390,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Reset { .. } => "reset",
         Command::Adopt { .. } => "adopt",
         Command::DropAlembicVersion => "drop-alembic-version",
+        Command::Verify => "verify",
+        Command::Repair => "repair",
         Command::Check => "check",
         Command::Schema { .. } => "schema",
         Command::Generate { .. } => "generate",
@@ -395,8 +406,10 @@ fn changes_state(command: &Command) -> bool {
         | Command::Refresh { .. }
         | Command::Reset { .. }
         | Command::Adopt { .. }
+        | Command::Repair
         | Command::DropAlembicVersion => true,
         Command::Status { .. }
+        | Command::Verify
         | Command::Current
         | Command::History
         | Command::Check
@@ -512,6 +525,26 @@ async fn execute(
             return Ok(());
         }
         Command::Status { format } => return status(history, db, *format).await,
+        Command::Verify => return verify(database, history, db).await,
+        Command::Repair => {
+            let repaired = runner::repair(db, history, options).await?;
+            eprintln!(
+                "{}: {}",
+                database.name,
+                if repaired.is_empty() {
+                    "nothing to repair: every applied migration's recorded checksum is what \
+                     this binary renders"
+                        .to_owned()
+                } else {
+                    format!(
+                        "recorded the checksums of {}: {}",
+                        plural(repaired.len(), "migration"),
+                        repaired.join(", ")
+                    )
+                }
+            );
+            return Ok(());
+        }
         Command::Schema {
             action: SchemaCommand::Dump { output },
         } => return schema_dump(database, history, db, output.as_deref()).await,
@@ -610,6 +643,11 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
     if let Err(damage) = state.refuse_damage(history) {
         eprintln!("warning: {damage}");
     }
+    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    for entry in checksum::edited(&checks) {
+        eprintln!("warning: {}", checksum::warning(entry));
+    }
+    let verdict = |name: &str| checks.iter().find(|e| e.name == name).map(|e| &e.verdict);
     let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
     let rows: Vec<(String, Option<String>)> = history
         .names()
@@ -632,8 +670,12 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
         Format::Text => {
             let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
             for (name, at) in &rows {
+                let edited = match verdict(name) {
+                    Some(Verdict::Edited { .. }) => "  (edited since it was applied)",
+                    _ => "",
+                };
                 match at {
-                    Some(at) => println!("{name:width$}  applied  {at}"),
+                    Some(at) => println!("{name:width$}  applied  {at}{edited}"),
                     None => println!("{name:width$}  pending"),
                 }
             }
@@ -649,6 +691,12 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
                         "name": name,
                         "status": if at.is_some() { "applied" } else { "pending" },
                         "applied_at": if alembic.is_some() { None } else { at.as_ref() },
+                        "checksum": verdict(name).map(|v| match v {
+                            Verdict::Matches => "matches",
+                            Verdict::Edited { .. } => "edited",
+                            Verdict::NotRecorded => "not recorded",
+                            Verdict::Unknown => "unknown",
+                        }),
                     })
                 })
                 .collect();
@@ -664,6 +712,68 @@ async fn status(history: &History, db: &DatabaseConnection, format: Format) -> R
             println!("{doc}");
         }
     }
+    Ok(())
+}
+
+/// Lists each applied migration with what its recorded checksum says, and
+/// fails ([`Error::Edited`]) when any was edited since it was applied.
+async fn verify(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+) -> Result<(), Error> {
+    let state = runner::read_state(db, history).await?;
+    state.refuse_unknown()?;
+    state.refuse_damage(history)?;
+    if let Some(found) = &state.alembic {
+        eprintln!(
+            "{}: nothing recorded yet: the database is at Alembic revision {}, and the next up \
+             or adopt records it with its checksums",
+            database.name, found.revision
+        );
+        return Ok(());
+    }
+    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for entry in &checks {
+        let said = match &entry.verdict {
+            Verdict::Matches => "ok".to_owned(),
+            Verdict::Edited { recorded, now } => format!(
+                "edited: applied as {}, renders {} now",
+                checksum::short(recorded),
+                checksum::short(now)
+            ),
+            Verdict::NotRecorded => "no checksum recorded".to_owned(),
+            Verdict::Unknown => "cannot be rendered without a database".to_owned(),
+        };
+        println!("{:width$}  {said}", entry.name);
+    }
+    let edited: Vec<String> = checksum::edited(&checks)
+        .into_iter()
+        .map(|e| e.name.clone())
+        .collect();
+    if !edited.is_empty() {
+        return Err(Error::Edited { names: edited });
+    }
+    let unrecorded = checks
+        .iter()
+        .filter(|e| e.verdict == Verdict::NotRecorded)
+        .count();
+    let matching = checks.len() - unrecorded;
+    let mut said = format!(
+        "{} of {} applied match what this binary renders",
+        matching,
+        plural(checks.len(), "migration")
+    );
+    if unrecorded > 0 {
+        said.push_str(&format!(
+            "; {unrecorded} {} no checksum recorded (applied before checksums were kept, or by \
+             another tool): run repair to record {}",
+            if unrecorded == 1 { "has" } else { "have" },
+            if unrecorded == 1 { "it" } else { "them" }
+        ));
+    }
+    eprintln!("{}: {said}", database.name);
     Ok(())
 }
 

@@ -72,6 +72,25 @@ pub(crate) async fn record(
     Some(statements)
 }
 
+/// The statements `migration`'s `up` sends on `backend`, rendered with their
+/// values inline, recorded without a database (a query gets no rows);
+/// `None` when it fails so. What a checksum covers ([`crate::checksum`]).
+pub(crate) async fn render_up(
+    migration: &dyn MigrationTrait,
+    backend: DbBackend,
+) -> Option<Vec<String>> {
+    let recording = recording_connection(backend, true);
+    let ran = migration.up(&SchemaManager::new(&recording)).await;
+    ran.ok()?;
+    Some(
+        recording
+            .into_transaction_log()
+            .iter()
+            .flat_map(|t| t.statements().iter().map(Statement::to_string))
+            .collect(),
+    )
+}
+
 /// What `up` (`Direction::Up`) or `down` to `goal` would execute on `db`
 /// with `options` (its lock wait). A migration that runs outside a
 /// transaction (`use_transaction() == Some(false)`) is shown without
@@ -98,9 +117,15 @@ pub async fn plan(
         // The run first records what the Alembic revision stands for.
         let create = runner::bookkeeping_table(backend, history);
         let mut statements = vec!["BEGIN".to_owned(), backend.build(&create).to_string()];
-        statements.extend(history.names()[..found.count].iter().map(|name| {
-            format!("INSERT INTO {table} (version, applied_at) VALUES ('{name}', <now>)")
-        }));
+        for migration in &history.migrations[..found.count] {
+            let checksum = crate::checksum::of(migration.as_ref(), backend).await;
+            statements.push(format!(
+                "INSERT INTO {table} (version, applied_at, {}) VALUES ({}, <now>, {})",
+                crate::checksum::COLUMN,
+                crate::sql::literal(migration.name()),
+                checksum.map_or("NULL".to_owned(), |c| crate::sql::literal(&c))
+            ));
+        }
         statements.push("COMMIT".to_owned());
         out.push(PlannedStep {
             name: format!("adoption of Alembic revision {}", found.revision),
@@ -108,6 +133,22 @@ pub async fn plan(
             statements,
         });
         tracked = true;
+    }
+    if state.tracked && !state.checksum_column && direction == Direction::Up && !indexes.is_empty()
+    {
+        // A bookkeeping table made before checksums were kept gets the column.
+        let alter = match backend {
+            DbBackend::Postgres => "ADD COLUMN IF NOT EXISTS",
+            _ => "ADD COLUMN",
+        };
+        out.push(PlannedStep {
+            name: "the bookkeeping table's checksum column".to_owned(),
+            direction: Direction::Up,
+            statements: vec![format!(
+                "ALTER TABLE {table} {alter} {} varchar",
+                crate::checksum::COLUMN
+            )],
+        });
     }
     let count = indexes.len();
     for (n, index) in indexes.into_iter().enumerate() {
@@ -158,13 +199,18 @@ pub async fn plan(
             action: "planning it",
             source,
         })?;
-        statements.extend(
-            recording
-                .into_transaction_log()
-                .iter()
-                .flat_map(|t| t.statements().iter().map(Statement::to_string)),
-        );
-        let record = runner::record_statement(backend, &table, &name, direction);
+        let sent: Vec<String> = recording
+            .into_transaction_log()
+            .iter()
+            .flat_map(|t| t.statements().iter().map(Statement::to_string))
+            .collect();
+        let checksum = match direction {
+            Direction::Up => Some(crate::checksum::digest(&sent)),
+            Direction::Down => None,
+        };
+        statements.extend(sent);
+        let record =
+            runner::record_statement(backend, &table, &name, direction, checksum.as_deref());
         statements.push(record.to_string());
         if in_transaction {
             statements.push("COMMIT".to_owned());

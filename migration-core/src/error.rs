@@ -204,6 +204,20 @@ pub enum Error {
         call: String,
     },
 
+    /// Applied migrations whose code renders other statements than it did
+    /// when they were applied (see [`crate::checksum`]).
+    #[error(
+        "{} {} edited after {} applied: {}; review the {}, then run repair to record the new \
+         {}",
+        plural(names.len(), "applied migration"),
+        if names.len() == 1 { "was" } else { "were" },
+        if names.len() == 1 { "it was" } else { "they were" },
+        list(names),
+        if names.len() == 1 { "change" } else { "changes" },
+        if names.len() == 1 { "checksum" } else { "checksums" }
+    )]
+    Edited { names: Vec<String> },
+
     /// A command refused to run as asked.
     #[error("{0}")]
     Refused(String),

@@ -9,6 +9,7 @@
 //! - [`lock`]: one run at a time per database;
 //! - [`lock_wait`]: bounded lock waits on busy tables, and who blocks them;
 //! - [`adopt`]: taking over databases the Alembic migrator built;
+//! - [`checksum`]: whether an applied migration was edited since;
 //! - [`catalog`]: what a database's catalog says about its schema;
 //! - [`sql`]: how the migrator sends its own statements (safe behind a
 //!   transaction-pooling proxy);
@@ -18,6 +19,7 @@ pub mod adopt;
 mod autogen;
 pub mod catalog;
 pub mod check;
+pub mod checksum;
 pub mod cli;
 pub mod dry_run;
 pub mod embed;

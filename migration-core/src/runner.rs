@@ -150,6 +150,8 @@ pub struct Applied {
     pub name: String,
     /// Unix seconds.
     pub applied_at: i64,
+    /// Its checksum when it was applied ([`crate::checksum`]), if recorded.
+    pub checksum: Option<String>,
 }
 
 /// What the bookkeeping table says.
@@ -157,6 +159,9 @@ pub struct Applied {
 pub struct State {
     /// Whether the bookkeeping table exists.
     pub tracked: bool,
+    /// Whether it is known to have the checksum column (known only when it
+    /// holds a row).
+    pub checksum_column: bool,
     /// Applied migrations that this binary knows, in history order.
     pub applied: Vec<Applied>,
     /// Applied migrations that this binary does not know.
@@ -204,7 +209,7 @@ impl State {
 pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result<State, Error> {
     let backend = db.backend();
     let sql = format!(
-        "SELECT version, applied_at FROM {} ORDER BY version",
+        "SELECT * FROM {} ORDER BY version",
         quote_ident(backend, &history.table)
     );
     let rows = match db.query_all(sql).await {
@@ -224,6 +229,12 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
         }
     };
     let mut found = Vec::with_capacity(rows.len());
+    // Absent from a table made before checksums were kept.
+    let checksum_column = rows.first().is_some_and(|row| {
+        row.column_names()
+            .iter()
+            .any(|c| c == crate::checksum::COLUMN)
+    });
     for row in rows {
         let read = |e| Error::Database {
             action: format!("reading {}", history.table),
@@ -232,11 +243,18 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
         found.push(Applied {
             name: row.try_get::<String>("", "version").map_err(read)?,
             applied_at: row.try_get::<i64>("", "applied_at").map_err(read)?,
+            checksum: match checksum_column {
+                true => row
+                    .try_get::<Option<String>>("", crate::checksum::COLUMN)
+                    .map_err(read)?,
+                false => None,
+            },
         });
     }
     let names = history.names();
     let mut state = State {
         tracked: true,
+        checksum_column,
         ..State::default()
     };
     if found.is_empty() {
@@ -266,6 +284,7 @@ impl State {
                 .map(|name| Applied {
                     name: (*name).to_owned(),
                     applied_at: 0,
+                    checksum: None,
                 })
                 .collect();
         }
@@ -350,6 +369,9 @@ pub struct Report {
     pub adopted: Option<String>,
     /// The migration `adopt --at` baselined the database at, if it did.
     pub baselined: Option<String>,
+    /// Applied migrations edited since they were applied (`up` only; see
+    /// [`crate::checksum`]), each warned about.
+    pub edited: Vec<String>,
 }
 
 impl Report {
@@ -358,6 +380,7 @@ impl Report {
             steps,
             adopted: None,
             baselined: None,
+            edited: Vec::new(),
             current: state.current().map(str::to_owned),
             head: history.head().map(str::to_owned),
             pending: history
@@ -424,12 +447,19 @@ pub async fn up(
     let state = read_state(db, history).await?;
     state.refuse_unknown()?;
     state.refuse_damage(history)?;
-    if state.alembic.is_none() && plan_up(history, &state, goal)?.is_empty() {
-        return Ok(Report::new(history, &state, Vec::new()));
+    let at_goal = state.alembic.is_none() && plan_up(history, &state, goal)?.is_empty();
+    if !at_goal {
+        // Another migrator's history is said as such, not as edits.
+        refuse_foreign(db, history, &state).await?;
     }
-    refuse_foreign(db, history, &state).await?;
+    let edited = warn_edited(history, &state, db.get_database_backend()).await;
+    if at_goal {
+        let mut report = Report::new(history, &state, Vec::new());
+        report.edited = edited;
+        return Ok(report);
+    }
     let untracked = state.current().is_none();
-    locked(
+    let report = locked(
         db,
         history,
         options,
@@ -440,7 +470,24 @@ pub async fn up(
     .map_err(|e| match history.names().first() {
         Some(first) if untracked => already_built(e, first),
         _ => e,
+    });
+    report.map(|mut report| {
+        report.edited = edited;
+        report
     })
+}
+
+/// Warns about every applied migration edited since it was applied
+/// ([`crate::checksum`]) and returns their names; sends nothing.
+pub async fn warn_edited(history: &History, state: &State, backend: DbBackend) -> Vec<String> {
+    let entries = crate::checksum::compare(history, state, backend).await;
+    crate::checksum::edited(&entries)
+        .into_iter()
+        .map(|entry| {
+            tracing::warn!("{}", crate::checksum::warning(entry));
+            entry.name.clone()
+        })
+        .collect()
 }
 
 /// On a database that records no migrations, the first migration finding
@@ -587,6 +634,76 @@ fn takeover(
                 .to_owned(),
         )),
     }
+}
+
+/// Records what this binary renders as the checksum of every applied
+/// migration whose recorded checksum differs or is missing (see
+/// [`crate::checksum`]), in one transaction under the lock, and returns
+/// their names, in history order. For after a review of the edits `up`,
+/// `status` and `verify` report; a database ahead of this binary, or with a
+/// damaged history, is refused.
+pub async fn repair(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<Vec<String>, Error> {
+    let backend = db.get_database_backend();
+    let lock = MigrationLock::acquire(db, &history.table, options.lock_timeout).await?;
+    let outcome = async {
+        let state = read_state(db, history).await?;
+        state.refuse_unknown()?;
+        state.refuse_damage(history)?;
+        let entries = crate::checksum::compare(history, &state, backend).await;
+        let table = quote_ident(backend, &history.table);
+        let mut repaired = Vec::new();
+        let mut updates = Vec::new();
+        for entry in &entries {
+            let stale = matches!(
+                entry.verdict,
+                crate::checksum::Verdict::Edited { .. } | crate::checksum::Verdict::NotRecorded
+            );
+            if let (true, Some(now)) = (stale, &entry.now) {
+                updates.push(format!(
+                    "UPDATE {table} SET {} = {} WHERE version = {}",
+                    crate::checksum::COLUMN,
+                    crate::sql::literal(now),
+                    crate::sql::literal(&entry.name)
+                ));
+                repaired.push((entry.name.clone(), now));
+            }
+        }
+        if repaired.is_empty() {
+            return Ok(Vec::new());
+        }
+        let failed = || Error::db(format!("recording checksums in {}", history.table));
+        let txn = if backend == DbBackend::Sqlite {
+            begin_immediate(db, options).await?
+        } else {
+            db.begin().await.map_err(failed())?
+        };
+        let wrote = async {
+            crate::checksum::add_column(&txn, history).await?;
+            txn.execute_unprepared(&updates.join(";\n")).await
+        }
+        .await;
+        if let Err(e) = wrote {
+            let _ = txn.rollback().await;
+            return Err(failed()(e));
+        }
+        txn.commit().await.map_err(failed())?;
+        for (name, now) in &repaired {
+            tracing::info!(
+                "recorded the checksum of {name} ({})",
+                crate::checksum::short(now)
+            );
+        }
+        Ok::<_, Error>(repaired.into_iter().map(|(name, _)| name).collect())
+    }
+    .await;
+    let released = lock.release().await;
+    let names = outcome?;
+    released?;
+    Ok(names)
 }
 
 /// Drops `alembic_version` from an adopted database, under the lock.
@@ -776,6 +893,12 @@ async fn locked(
         }
         let mut steps = Vec::new();
         let planned = plan(&state)?;
+        if direction == Direction::Up && !planned.is_empty() && state.tracked {
+            if !state.checksum_column {
+                add_checksum_column(db, history, options).await?;
+            }
+            state.checksum_column = true;
+        }
         let mut waited = Duration::ZERO;
         for (n, &index) in planned.iter().enumerate() {
             let flush = n + 1 == planned.len();
@@ -803,6 +926,28 @@ async fn locked(
     Ok(report)
 }
 
+/// Adds the checksum column to a bookkeeping table made before checksums
+/// were kept ([`crate::checksum::add_column`]); under the run's lock, and on
+/// SQLite in a write-locked transaction.
+async fn add_checksum_column(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+) -> Result<(), Error> {
+    let failed = || Error::db(format!("adding the checksum column to {}", history.table));
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let txn = begin_immediate(db, options).await?;
+        crate::checksum::add_column(&txn, history)
+            .await
+            .map_err(failed())?;
+        txn.commit().await.map_err(failed())
+    } else {
+        crate::checksum::add_column(db, history)
+            .await
+            .map_err(failed())
+    }
+}
+
 /// The state after step `index` went `direction` (without asking the database).
 fn read_state_after(
     history: &History,
@@ -817,6 +962,7 @@ fn read_state_after(
                 state.applied.push(Applied {
                     name: name.to_owned(),
                     applied_at: now_unix(),
+                    checksum: None,
                 });
                 let order = history.names();
                 state
@@ -825,6 +971,10 @@ fn read_state_after(
             }
         }
         Direction::Down => state.applied.retain(|a| a.name != name),
+    }
+    if !state.tracked {
+        // Made by the step, with the checksum column.
+        state.checksum_column = true;
     }
     state.tracked = true;
     state
@@ -962,6 +1112,12 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         }
     }
 
+    let checksum = match direction {
+        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
+        Direction::Down => None,
+    };
+    let checksum = checksum.as_deref();
+
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
     // BEGIN, the batch, COMMIT, three round trips whatever its size.
@@ -988,7 +1144,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
             );
         }
         batch.extend(statements.iter().map(Statement::to_string));
-        batch.push(record_statement(backend, &table, &name, direction).to_string());
+        batch.push(record_statement(backend, &table, &name, direction, checksum).to_string());
         if let Err(source) = txn.execute_unprepared(&batch.join(";\n")).await {
             let _ = txn.rollback().await;
             return Err(Error::Migration {
@@ -1034,7 +1190,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
             source,
         });
     }
-    let record = record_statement(backend, &table, &name, direction);
+    let record = record_statement(backend, &table, &name, direction, checksum);
     let recorded = match backend {
         DbBackend::Postgres => txn.execute_unprepared(&record.to_string()).await,
         _ => txn.execute_raw(record).await,
@@ -1123,7 +1279,11 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         action,
         source,
     })?;
-    let record = record_statement(backend, &table, &name, direction);
+    let checksum = match direction {
+        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
+        Direction::Down => None,
+    };
+    let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
     let recorded = match backend {
         DbBackend::Postgres => db.execute_unprepared(&record.to_string()).await,
         _ => db.execute_raw(record).await,
@@ -1163,22 +1323,30 @@ async fn is_recorded<C: ConnectionTrait>(db: &C, table: &str, name: &str) -> Res
         > 0)
 }
 
-/// The bookkeeping row's INSERT (up) or DELETE (down).
+/// The bookkeeping row's INSERT (up, with the migration's checksum) or
+/// DELETE (down).
 pub(crate) fn record_statement(
     backend: DbBackend,
     table: &str,
     name: &str,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Statement {
     match direction {
         Direction::Up => Statement::from_sql_and_values(
             backend,
             format!(
-                "INSERT INTO {table} (version, applied_at) VALUES ({}, {})",
+                "INSERT INTO {table} (version, applied_at, {}) VALUES ({}, {}, {})",
+                crate::checksum::COLUMN,
                 placeholder(backend, 1),
-                placeholder(backend, 2)
+                placeholder(backend, 2),
+                placeholder(backend, 3)
             ),
-            [name.into(), now_unix().into()],
+            [
+                name.into(),
+                now_unix().into(),
+                checksum.map(str::to_owned).into(),
+            ],
         ),
         Direction::Down => Statement::from_sql_and_values(
             backend,
@@ -1228,13 +1396,17 @@ pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
     db.execute_unprepared(&create.to_string()).await.map(|_| ())
 }
 
-/// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table.
+/// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table: sea-orm-migration's
+/// `version` and `applied_at`, and the checksum ([`crate::checksum`]).
 pub(crate) fn bookkeeping_table(
     backend: DbBackend,
     history: &History,
 ) -> sea_orm::sea_query::TableCreateStatement {
+    use sea_orm::sea_query::{Alias, ColumnDef};
     let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-    create.table(sea_orm::sea_query::Alias::new(history.table.as_str()));
+    create.table(Alias::new(history.table.as_str()));
+    // Nullable, and unknown to sea-orm's own CLI, which leaves it empty.
+    create.col(ColumnDef::new(Alias::new(crate::checksum::COLUMN)).string());
     create.if_not_exists();
     create
 }

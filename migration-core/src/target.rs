@@ -643,8 +643,8 @@ const DOTENV_MAX_BYTES: u64 = 64 * 1024;
 
 /// The variables of the `.env` file at `path`, or `None` when there is none.
 /// Lines that do not parse are skipped, as before; a file that cannot be read
-/// (a directory, a device, too large, not UTF-8, unreadable, a dangling link)
-/// is an error naming it.
+/// (a directory, a named pipe, a device, too large, not UTF-8, unreadable, a
+/// dangling link) is an error naming it, at once.
 fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, String)>>, Error> {
     use std::io::Read;
     let unreadable = |source: std::io::Error| Error::Io {
@@ -652,6 +652,17 @@ fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, String)>>, 
         path: path.display().to_string(),
         source,
     };
+    // A named pipe would block the open until something writes to it, and a
+    // device has no end: only a regular file is read (a directory is left
+    // to fail its read, with the system's own words).
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return Err(unreadable(std::io::Error::other(
+            "not a regular file (a named pipe, socket or device)",
+        )));
+    }
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e)

@@ -253,8 +253,15 @@ async fn dry_run_changes_nothing(backend: Backend) {
     );
     assert!(
         lines[2].starts_with(
-            r#"INSERT INTO "seaql_migrations" (version, applied_at) VALUES ('m003_add_batch_id_to_jobs', "#
+            r#"INSERT INTO "seaql_migrations" (version, applied_at, checksum) VALUES ('m003_add_batch_id_to_jobs', "#
         ),
+        "{plan:#?}"
+    );
+    // The checksum it records is the one of the statements above (and of
+    // what `up` records: see the checksum tests).
+    assert!(
+        lines[2]
+            .ends_with(", '2627a9378446b8e394983a9917e3669ee1ce2ed6f1058363894559b3d1fa7fdf');"),
         "{plan:#?}"
     );
     assert_eq!(lines[3], "COMMIT;");
@@ -827,7 +834,7 @@ fn run_within(seconds: u64, dir: &WorkDir, env: &[(&str, &str)], args: &[&str]) 
 fn an_unreadable_dotenv_is_one_error_naming_it() {
     /// Makes `.env` at the given path.
     type Make = fn(&std::path::Path);
-    let cases: [(&str, Make, &str); 4] = [
+    let cases: [(&str, Make, &str); 6] = [
         (
             "a directory",
             |env| std::fs::create_dir(env).expect("mkdir .env"),
@@ -836,6 +843,26 @@ fn an_unreadable_dotenv_is_one_error_naming_it() {
         (
             "a link to /dev/zero",
             |env| std::os::unix::fs::symlink("/dev/zero", env).expect("symlink"),
+            "error: cannot read .env: not a regular file (a named pipe, socket or device)",
+        ),
+        (
+            // Opening it would wait for a writer forever.
+            "a named pipe",
+            |env| {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(env)
+                    .status()
+                    .expect("mkfifo");
+                assert!(made.success(), "mkfifo {}", env.display());
+            },
+            "error: cannot read .env: not a regular file (a named pipe, socket or device)",
+        ),
+        (
+            "a file over 64 KiB",
+            |env| {
+                let line = format!("# {}\n", "x".repeat(1021));
+                std::fs::write(env, line.repeat(65)).expect("write");
+            },
             "error: cannot read .env: larger than 64 KiB",
         ),
         (

@@ -5,6 +5,7 @@ mod autogen;
 mod batching;
 mod busy;
 mod check;
+mod checksum;
 mod cli;
 mod concurrency;
 mod data;

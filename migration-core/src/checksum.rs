@@ -1,0 +1,237 @@
+//! Checksums of applied migrations: was a migration's code edited after it
+//! was applied?
+//!
+//! A migration's checksum is the SHA-256 of the statements its `up` sends on
+//! the database's backend, rendered as SQL with their values inline (recorded
+//! without a database, as a dry run records them; a query gets no rows). It
+//! is recorded in the bookkeeping table's `checksum` column when the
+//! migration is applied, or when a database is adopted or baselined, and
+//! compared with what the binary renders now by `up` and `status` (a warning
+//! per edited migration) and by `verify` (exit 1 listing them); `repair`
+//! records the current ones after a review.
+//!
+//! Rendered SQL rather than source text: comments, formatting and a
+//! refactoring of the Rust code change nothing the database receives and
+//! raise no alarm, nor does an upgrade of sea-orm that renders the same SQL;
+//! an upgrade that renders different SQL is flagged, since a database built
+//! now would differ from the ones built before. Only `up` is covered: it is
+//! what the database received.
+//!
+//! The column is nullable and added to an existing bookkeeping table by the
+//! first run that records something, so sea-orm's own CLI (which selects and
+//! inserts `version` and `applied_at` only) keeps reading and writing the
+//! table; a row without a checksum (written by that CLI, or before checksums
+//! were kept) is reported as unrecorded, never as edited.
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm_migration::MigrationTrait;
+use sha2::{Digest, Sha256};
+
+use crate::runner::{History, State, quote_ident};
+use crate::sql::literal;
+
+/// The bookkeeping table's checksum column.
+pub const COLUMN: &str = "checksum";
+
+/// `migration`'s checksum on `backend`; `None` when its `up` fails without a
+/// database (it then has no checksum, and none is recorded).
+pub async fn of(migration: &dyn MigrationTrait, backend: DbBackend) -> Option<String> {
+    let statements = crate::dry_run::render_up(migration, backend).await?;
+    Some(digest(&statements))
+}
+
+/// The checksum of `statements`, in order: 64 hex digits.
+pub fn digest(statements: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    for statement in statements {
+        hasher.update(statement.as_bytes());
+        // A separator that cannot end a statement's text, so that moving
+        // text from one statement to the next changes the checksum.
+        hasher.update([0u8]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What an applied migration's recorded checksum says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The binary renders what was applied.
+    Matches,
+    /// The binary renders something else: the migration was edited after it
+    /// was applied (or a dependency now renders it differently).
+    Edited { recorded: String, now: String },
+    /// No checksum is recorded for it.
+    NotRecorded,
+    /// The binary cannot render it without a database.
+    Unknown,
+}
+
+/// One applied migration's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub verdict: Verdict,
+    /// What the binary renders now, when it can.
+    pub now: Option<String>,
+}
+
+/// The verdict on `recorded` given what the binary renders `now`; pure.
+pub fn judge(recorded: Option<&str>, now: Option<&str>) -> Verdict {
+    match (recorded, now) {
+        (None, _) => Verdict::NotRecorded,
+        (Some(_), None) => Verdict::Unknown,
+        (Some(recorded), Some(now)) if recorded == now => Verdict::Matches,
+        (Some(recorded), Some(now)) => Verdict::Edited {
+            recorded: recorded.to_owned(),
+            now: now.to_owned(),
+        },
+    }
+}
+
+/// The verdict on every applied migration that `state` records (none for an
+/// Alembic revision not yet adopted, which records nothing), in history
+/// order. Renders each migration without a database; sends nothing.
+pub async fn compare(history: &History, state: &State, backend: DbBackend) -> Vec<Entry> {
+    if state.alembic.is_some() {
+        return Vec::new();
+    }
+    let mut entries = Vec::with_capacity(state.applied.len());
+    for applied in &state.applied {
+        let Some(migration) = history.migrations.iter().find(|m| m.name() == applied.name) else {
+            continue;
+        };
+        let now = of(migration.as_ref(), backend).await;
+        entries.push(Entry {
+            name: applied.name.clone(),
+            verdict: judge(applied.checksum.as_deref(), now.as_deref()),
+            now,
+        });
+    }
+    entries
+}
+
+/// The edited ones among `entries`.
+pub fn edited(entries: &[Entry]) -> Vec<&Entry> {
+    entries
+        .iter()
+        .filter(|e| matches!(e.verdict, Verdict::Edited { .. }))
+        .collect()
+}
+
+/// The first 12 hex digits of a checksum, as messages show it.
+pub fn short(checksum: &str) -> &str {
+    &checksum[..checksum.len().min(12)]
+}
+
+/// The warning `up` and `status` give for an edited migration.
+pub fn warning(entry: &Entry) -> String {
+    match &entry.verdict {
+        Verdict::Edited { recorded, now } => format!(
+            "{} was edited after it was applied: its checksum was {}, it is {} now; review \
+             the change, then run repair to record the new checksum",
+            entry.name,
+            short(recorded),
+            short(now)
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Adds the checksum column to a bookkeeping table made before checksums
+/// were kept; does nothing when it is there (or when there is no table: one
+/// made now has the column). Run under the migration lock, inside the
+/// transaction that records (on SQLite, write-locked).
+pub(crate) async fn add_column<C: ConnectionTrait>(db: &C, history: &History) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, history.table());
+    if backend == DbBackend::Postgres {
+        // A simple query (no parameters): safe behind a transaction pooler.
+        db.execute_unprepared(&format!(
+            "ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {COLUMN} varchar"
+        ))
+        .await?;
+        return Ok(());
+    }
+    let columns = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT name FROM pragma_table_info({})",
+                literal(history.table())
+            ),
+        ))
+        .await?;
+    let names = columns
+        .iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !names.is_empty() && !names.iter().any(|n| n == COLUMN) {
+        db.execute_unprepared(&format!("ALTER TABLE {table} ADD COLUMN {COLUMN} varchar"))
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_is_sha256_of_the_statements_each_terminated() {
+        // printf 'SELECT 1\0' | sha256sum
+        assert_eq!(
+            digest(&["SELECT 1".to_owned()]),
+            "85f1ac9983155ca0cd06f4aeddf84049143014cdb01303ec4dcad12093909f5e"
+        );
+        // printf 'a\0b\0' | sha256sum
+        assert_eq!(
+            digest(&["a".to_owned(), "b".to_owned()]),
+            "8fb20ef63ced4145fc2e983ffe597d1dcff39154c3bf21f0fa9dde6a0c50fdc9"
+        );
+    }
+
+    #[test]
+    fn moving_text_between_statements_changes_the_digest() {
+        let a = digest(&["CREATE TABLE a (x int)".to_owned(), "SELECT 1".to_owned()]);
+        let b = digest(&["CREATE TABLE a (x int)SELECT 1".to_owned()]);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn judge_covers_every_case() {
+        assert_eq!(judge(None, Some("a")), Verdict::NotRecorded);
+        assert_eq!(judge(None, None), Verdict::NotRecorded);
+        assert_eq!(judge(Some("a"), None), Verdict::Unknown);
+        assert_eq!(judge(Some("a"), Some("a")), Verdict::Matches);
+        assert_eq!(
+            judge(Some("a"), Some("b")),
+            Verdict::Edited {
+                recorded: "a".into(),
+                now: "b".into()
+            }
+        );
+    }
+
+    #[test]
+    fn warning_names_the_migration_and_both_checksums() {
+        let entry = Entry {
+            name: "m003_x".into(),
+            verdict: judge(Some(&"a".repeat(64)), Some(&"b".repeat(64))),
+            now: Some("b".repeat(64)),
+        };
+        assert_eq!(
+            warning(&entry),
+            "m003_x was edited after it was applied: its checksum was aaaaaaaaaaaa, it is \
+             bbbbbbbbbbbb now; review the change, then run repair to record the new checksum"
+        );
+    }
+}
