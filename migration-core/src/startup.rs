@@ -62,6 +62,9 @@ pub struct StartupReport {
     pub pending: Vec<String>,
     /// The Alembic revision adopted by this call, if it did.
     pub adopted: Option<String>,
+    /// Applied migrations edited since they were applied (each also logged
+    /// as a warning; see [`crate::checksum`]).
+    pub edited: Vec<String>,
 }
 
 impl std::fmt::Display for StartupReport {
@@ -80,10 +83,18 @@ impl std::fmt::Display for StartupReport {
                 write!(f, "adopted Alembic revision {revision}; ")?;
             }
             if self.applied.is_empty() {
-                write!(f, "up to date at {at}")
+                write!(f, "up to date at {at}")?;
             } else {
-                write!(f, "applied {}; at {at}", self.applied.join(", "))
+                write!(f, "applied {}; at {at}", self.applied.join(", "))?;
             }
+            if !self.edited.is_empty() {
+                write!(
+                    f,
+                    "; edited since applied: {} (review, then run repair)",
+                    self.edited.join(", ")
+                )?;
+            }
+            Ok(())
         }
     }
 }
@@ -123,6 +134,7 @@ pub async fn migrate_with<M: Described>(
         head: report.head,
         pending: report.pending,
         adopted: report.adopted,
+        edited: report.edited,
     })
 }
 

@@ -245,6 +245,20 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     let up = cli(&dir, url, &["up"]).ok();
     assert_eq!(up.stderr_lines()[0], EDITED);
     assert_eq!(up.stderr_lines().len(), 2, "{up:#?}");
+    // So does the startup API, in its report.
+    let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
+        &db,
+        true,
+        &migration_core::runner::RunOptions::default(),
+    )
+    .await
+    .expect("startup");
+    assert_eq!(report.edited, vec!["m003_add_batch_id_to_jobs"]);
+    assert_eq!(
+        report.to_string(),
+        "sketch2bim: up to date at m010_remove_reader_type_column; edited since applied: \
+         m003_add_batch_id_to_jobs (review, then run repair)"
+    );
 
     let repair = cli(&dir, url, &["repair"]).ok();
     assert_eq!(
