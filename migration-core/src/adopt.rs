@@ -378,11 +378,11 @@ async fn expected(
 }
 
 /// Each of migrations 1..`count` going up as one batch of SQL text, when
-/// none of them reads the database (see [`crate::dry_run::record`]).
+/// none of them reads the database (see [`crate::record::record`]).
 async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
     let mut batches = Vec::with_capacity(count);
     for migration in &history.migrations[..count] {
-        let statements = crate::dry_run::record(
+        let statements = crate::record::record(
             migration.as_ref(),
             crate::runner::Direction::Up,
             DbBackend::Postgres,

@@ -28,6 +28,7 @@ mod generate;
 pub mod history;
 pub mod lock;
 pub mod lock_wait;
+mod record;
 mod rt;
 pub mod runner;
 pub mod schema;

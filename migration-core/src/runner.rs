@@ -782,13 +782,13 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
     let render = |statements: Vec<Statement>| -> Vec<String> {
         statements.iter().map(Statement::to_string).collect()
     };
-    let Some(created) = crate::dry_run::record(first.as_ref(), Direction::Up, backend).await else {
+    let Some(created) = crate::record::record(first.as_ref(), Direction::Up, backend).await else {
         return Ok(());
     };
     let mut later = Vec::new();
     for migration in &history.migrations[1..] {
         if state.is_applied(migration.name()) {
-            match crate::dry_run::record(migration.as_ref(), Direction::Up, backend).await {
+            match crate::record::record(migration.as_ref(), Direction::Up, backend).await {
                 Some(statements) => later.push(render(statements)),
                 None => return Ok(()),
             }
@@ -1122,7 +1122,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
     // holds is recorded first and sent as one batch inside its transaction:
     // BEGIN, the batch, COMMIT, three round trips whatever its size.
     let recorded = match backend {
-        DbBackend::Postgres => crate::dry_run::record(migration.as_ref(), direction, backend).await,
+        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
         _ => None,
     };
 
@@ -1206,7 +1206,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
 /// run what PostgreSQL refuses inside a transaction block (`CREATE INDEX
 /// CONCURRENTLY`): its statements are sent one by one, each committing on
 /// its own (on PostgreSQL each as a simple query when the migration reads
-/// nothing, as recorded by [`crate::dry_run::record`]), and its bookkeeping
+/// nothing, as recorded by [`crate::record::record`]), and its bookkeeping
 /// row is written once they have all succeeded. A failure records nothing
 /// and leaves what the database left (a failed `CREATE INDEX CONCURRENTLY`
 /// leaves an INVALID index), so the migration stays pending and the next run
@@ -1252,7 +1252,7 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         }
     }
     let recorded = match backend {
-        DbBackend::Postgres => crate::dry_run::record(migration.as_ref(), direction, backend).await,
+        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
         _ => None,
     };
     let ran = match recorded {

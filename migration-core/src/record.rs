@@ -1,0 +1,219 @@
+//! What a migration sends, recorded without a database: the seam between a
+//! migration's Rust code and the SQL it renders.
+//!
+//! A migration runs against a recording connection of the database's backend,
+//! which keeps every statement it is sent and either answers queries with no
+//! rows ([`render`]: dry runs and checksums) or fails them ([`record`]: what
+//! may be sent as one batch). Used by
+//!
+//! - the runner on PostgreSQL, which sends a migration that reads nothing
+//!   and keeps to the run's transaction as one batch inside that
+//!   transaction: three round trips whatever its length (the README's
+//!   Performance section has the figures);
+//! - [`crate::checksum`], which hashes what `up` renders;
+//! - the foreign-history check, which reads which tables a migration creates;
+//! - dry runs.
+//!
+//! The recording connection is sea-orm's `MockDatabase` (its `mock` feature:
+//! code only, no other crate). sea-orm 2.0.4's other way to intercept
+//! statements, the `proxy` connection, does not compile together with its
+//! SQLite driver (`from_sqlx_sqlite_row_to_proxy_row` builds sea-query values
+//! of the wrong shape), so this is the one place that would change to it.
+
+use sea_orm::sea_query::Value;
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, MockDatabase, MockExecResult, Statement};
+use sea_orm_migration::{MigrationTrait, SchemaManager};
+use std::collections::BTreeMap;
+
+use crate::runner::Direction;
+
+/// Statements a migration may send while recorded; each gets an empty answer.
+const CAPACITY: usize = 10_000;
+
+/// What a recording connection was sent.
+#[derive(Debug, Default)]
+struct Log {
+    statements: Vec<Statement>,
+    /// Whether the migration opened a transaction of its own.
+    began: bool,
+}
+
+/// Runs `migration` going `direction` against a recording connection of
+/// `backend` (queries answered with no rows, or failing): what it sent, or
+/// its error.
+async fn run(
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    backend: DbBackend,
+    answer_queries: bool,
+) -> Result<Log, DbErr> {
+    let mock = MockDatabase::new(backend)
+        .append_exec_results((0..CAPACITY).map(|_| MockExecResult::default()));
+    let mock = if answer_queries {
+        mock.append_query_results((0..CAPACITY).map(|_| Vec::<BTreeMap<String, Value>>::new()))
+    } else {
+        mock
+    };
+    let db: DatabaseConnection = mock.into_connection();
+    let ran = {
+        let manager = SchemaManager::new(&db);
+        match direction {
+            Direction::Up => migration.up(&manager).await,
+            Direction::Down => migration.down(&manager).await,
+        }
+    };
+    ran?;
+    let mut log = Log::default();
+    for transaction in db.into_transaction_log() {
+        let statements = transaction.statements();
+        // A statement sent outside any transaction is logged alone.
+        log.began |= statements.len() != 1;
+        log.statements.extend(statements.iter().cloned());
+    }
+    Ok(log)
+}
+
+/// The statements `migration` sends going `direction`, when they cannot
+/// depend on the database: the migration reads nothing (every query fails
+/// while recording) and opens no transaction of its own. `None` otherwise;
+/// such a migration must run statement by statement.
+pub(crate) async fn record(
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    backend: DbBackend,
+) -> Option<Vec<Statement>> {
+    let log = run(migration, direction, backend, false).await.ok()?;
+    (!log.began).then_some(log.statements)
+}
+
+/// Every statement `migration` sends going `direction`, as SQL with its
+/// values inline, a query answered with no rows; its error when it fails so.
+pub(crate) async fn render(
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    backend: DbBackend,
+) -> Result<Vec<String>, DbErr> {
+    let log = run(migration, direction, backend, true).await?;
+    Ok(log.statements.iter().map(Statement::to_string).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, ColumnDef, Table};
+    use sea_orm::{DbBackend, DbErr};
+    use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
+
+    use super::{Direction, record, render};
+
+    /// Creates a table; reads nothing.
+    struct Writes;
+    /// Creates a table only if it is missing: what it sends depends on a read.
+    struct Reads;
+    /// Commits part of its work in a transaction of its own.
+    struct OwnTransaction;
+
+    impl MigrationName for Writes {
+        fn name(&self) -> &str {
+            "m001_writes"
+        }
+    }
+    impl MigrationName for Reads {
+        fn name(&self) -> &str {
+            "m002_reads"
+        }
+    }
+    impl MigrationName for OwnTransaction {
+        fn name(&self) -> &str {
+            "m003_own_transaction"
+        }
+    }
+
+    fn create() -> sea_orm::sea_query::TableCreateStatement {
+        Table::create()
+            .table(Alias::new("floors"))
+            .col(ColumnDef::new(Alias::new("id")).integer().not_null())
+            .to_owned()
+    }
+
+    #[sea_orm_migration::async_trait::async_trait]
+    impl MigrationTrait for Writes {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager.create_table(create()).await
+        }
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .drop_table(Table::drop().table(Alias::new("floors")).to_owned())
+                .await
+        }
+    }
+
+    #[sea_orm_migration::async_trait::async_trait]
+    impl MigrationTrait for Reads {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            if !manager.has_table("floors").await? {
+                manager.create_table(create()).await?;
+            }
+            Ok(())
+        }
+    }
+
+    #[sea_orm_migration::async_trait::async_trait]
+    impl MigrationTrait for OwnTransaction {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            let txn = manager.begin().await?;
+            txn.create_table(create()).await?;
+            txn.commit().await
+        }
+    }
+
+    fn sql(recorded: Option<Vec<sea_orm::Statement>>) -> Option<Vec<String>> {
+        recorded.map(|s| s.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn only_migrations_that_read_nothing_and_keep_to_the_runs_transaction_are_recorded() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let pg = DbBackend::Postgres;
+            assert_eq!(
+                sql(record(&Writes, Direction::Up, pg).await),
+                Some(vec![
+                    r#"CREATE TABLE "floors" ( "id" integer NOT NULL )"#.to_owned()
+                ])
+            );
+            assert_eq!(
+                sql(record(&Writes, Direction::Down, pg).await),
+                Some(vec![r#"DROP TABLE "floors""#.to_owned()])
+            );
+            assert_eq!(sql(record(&Reads, Direction::Up, pg).await), None);
+            assert_eq!(sql(record(&OwnTransaction, Direction::Up, pg).await), None);
+        });
+    }
+
+    #[test]
+    fn rendering_keeps_every_statement_and_fails_with_the_migration() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let sqlite = DbBackend::Sqlite;
+            let create = r#"CREATE TABLE "floors" ( "id" integer NOT NULL )"#.to_owned();
+            assert_eq!(
+                render(&Writes, Direction::Up, sqlite).await.ok(),
+                Some(vec![create.clone()])
+            );
+            // Its own transaction's statements are kept too.
+            let own = render(&OwnTransaction, Direction::Up, sqlite)
+                .await
+                .expect("rendered");
+            assert!(own.contains(&create), "{own:#?}");
+            // A read that needs an answer (has_table wants a count) fails it:
+            // such a migration has no checksum and is not batched.
+            assert!(render(&Reads, Direction::Up, sqlite).await.is_err());
+            // So does a missing down.
+            assert!(render(&Reads, Direction::Down, sqlite).await.is_err());
+        });
+    }
+}
