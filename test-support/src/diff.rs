@@ -19,4 +19,3 @@ pub fn changed_lines(old: &str, new: &str) -> usize {
         .filter(|change| change.tag() != ChangeTag::Equal)
         .count()
 }
-
