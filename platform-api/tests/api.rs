@@ -1,46 +1,61 @@
 //! The service on real databases: startup migration, `/health`, a job with
 //! its iterations, and startup failures.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, header};
 use entities::sketch2bim::{iterations, jobs, users};
+use hyper_util::rt::TokioIo;
 use platform_api::AppState;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use test_support::TestDb;
+use tower::ServiceExt;
 
-/// `GET path` on `port`: status code and JSON body.
-fn get(port: u16, path: &str) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).expect("a JSON body"))
+/// `GET path`, handled by the service's router in this process.
+async fn get(app: &Router, path: &str) -> (u16, Value) {
+    let response = app
+        .clone()
+        .oneshot(request(path))
+        .await
+        .unwrap_or_else(|never| match never {});
+    status_and_json(response).await
 }
 
-/// Serves `state` on a free local port, in the background.
-async fn serve(state: AppState) -> u16 {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+fn request(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::HOST, "localhost")
+        .body(Body::empty())
+        .expect("a request")
+}
+
+/// A response's status code and JSON body.
+async fn status_and_json(response: Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
-        .expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, platform_api::router(state)).await;
-    });
-    port
+        .expect("the body");
+    (status, serde_json::from_slice(&body).expect("a JSON body"))
+}
+
+/// `GET path` from a server on `port`, over HTTP/1.1; `None` while nothing
+/// accepts connections there.
+async fn get_over_http(port: u16, path: &str) -> Option<(u16, Value)> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("an HTTP/1.1 connection");
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(request(path))
+        .await
+        .expect("a response");
+    Some(status_and_json(response.map(Body::new)).await)
 }
 
 async fn state(ask: &TestDb, sketch2bim: &TestDb) -> AppState {
@@ -50,17 +65,15 @@ async fn state(ask: &TestDb, sketch2bim: &TestDb) -> AppState {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn startup_migrates_both_databases_and_health_reports_head() {
     let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
     let state = state(&ask, &sketch2bim).await;
     let reports = platform_api::migrate(&state, true).await.expect("migrate");
     assert_eq!(reports[0].applied, vec!["m001_initial_schema"]);
     assert_eq!(reports[1].applied.len(), 10);
-    let port = serve(state).await;
-    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/health"))
-        .await
-        .expect("request");
+    let app = platform_api::router(state);
+    let (status, body) = get(&app, "/health").await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -75,7 +88,7 @@ async fn startup_migrates_both_databases_and_health_reports_head() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_job_comes_with_its_iterations() {
     let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
     let state = state(&ask, &sketch2bim).await;
@@ -109,10 +122,8 @@ async fn a_job_comes_with_its_iterations() {
         .await
         .expect("iteration");
     }
-    let port = serve(state).await;
-    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/jobs/job-1"))
-        .await
-        .expect("request");
+    let app = platform_api::router(state);
+    let (status, body) = get(&app, "/jobs/job-1").await;
     assert_eq!(status, 200);
     assert_eq!(body["id"], "job-1");
     assert_eq!(body["status"], "queued");
@@ -126,9 +137,7 @@ async fn a_job_comes_with_its_iterations() {
     assert_eq!(ids, vec!["it-1", "it-2"]);
     assert_eq!(body["iterations"][1]["parent_iteration_id"], "it-1");
 
-    let (status, body) = tokio::task::spawn_blocking(move || get(port, "/jobs/nope"))
-        .await
-        .expect("request");
+    let (status, body) = get(&app, "/jobs/nope").await;
     assert_eq!(status, 404);
     assert_eq!(body, json!({"error": "no job nope"}));
 }
@@ -157,14 +166,14 @@ async fn with_auto_run_off_the_binary_serves_and_reports_pending() {
         .expect("start platform-api");
     let deadline = Instant::now() + Duration::from_secs(30);
     let health = loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break get(port, "/health");
+        if let Some(health) = get_over_http(port, "/health").await {
+            break health;
         }
         if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
             let _ = child.kill();
             panic!("platform-api did not start serving");
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let _ = child.kill();
     let _ = child.wait();

@@ -258,11 +258,7 @@ pub fn assert_same_dump(expected: &str, expected_name: &str, actual: &str, conte
     if expected == actual {
         return;
     }
-    let diff = similar::TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .context_radius(3)
-        .header(expected_name, "migrated database")
-        .to_string();
+    let diff = crate::diff::unified(expected, expected_name, actual, "migrated database");
     panic!("{context}: pg_dump differs from {expected_name}:\n{diff}");
 }
 

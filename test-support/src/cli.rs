@@ -119,6 +119,14 @@ pub fn run(bin: &str, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     }
 }
 
+/// Runs `bin -u url args…` in `dir`, with none of the database variables
+/// set.
+pub fn cli(bin: &str, dir: &WorkDir, url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-u", url];
+    all.extend_from_slice(args);
+    run(bin, dir.path(), &[], &all)
+}
+
 /// `url` with `password` set, to check it never appears in output.
 pub fn with_password(url: &str, password: &str) -> String {
     let mut parsed = match url::Url::parse(url) {

@@ -11,6 +11,8 @@
 pub mod alembic;
 pub mod cli;
 mod cluster;
+pub mod db;
+pub mod diff;
 pub mod pgbouncer;
 pub mod schema_file;
 pub mod walk;

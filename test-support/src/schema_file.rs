@@ -41,12 +41,12 @@ pub async fn check(bin: &str, database: &str) {
     }
     let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
     if checked_in != dump.stdout {
-        let diff = line_diff(&checked_in, &dump.stdout);
+        let name = file.display().to_string();
         panic!(
-            "{} differs from the schema the migrations build ({} lines):\n{}\nRegenerate it with: {command}",
-            file.display(),
-            diff.len(),
-            diff.join("\n")
+            "{name} differs from the schema the migrations build ({} lines differ):\n{}\
+             Regenerate it with: {command}",
+            crate::diff::changed_lines(&checked_in, &dump.stdout),
+            crate::diff::unified(&checked_in, &name, &dump.stdout, "schema dump"),
         );
     }
 
@@ -63,35 +63,4 @@ pub async fn check(bin: &str, database: &str) {
         diff.is_empty(),
         "the dump does not recreate the catalog: {diff:#?}"
     );
-}
-
-/// Lines only in `old` (`-`) or only in `new` (`+`), in order.
-fn line_diff(old: &str, new: &str) -> Vec<String> {
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    // Longest common subsequence, small files.
-    let mut lcs = vec![vec![0usize; new.len() + 1]; old.len() + 1];
-    for i in (0..old.len()).rev() {
-        for j in (0..new.len()).rev() {
-            lcs[i][j] = if old[i] == new[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < old.len() || j < new.len() {
-        if i < old.len() && j < new.len() && old[i] == new[j] {
-            i += 1;
-            j += 1;
-        } else if j < new.len() && (i == old.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(format!("+ {}", new[j]));
-            j += 1;
-        } else {
-            out.push(format!("- {}", old[i]));
-            i += 1;
-        }
-    }
-    out
 }

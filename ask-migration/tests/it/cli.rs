@@ -1,9 +1,9 @@
 //! The ASK binary shares the CLI; these check what is ASK's own: its URL
 //! variable, its default file, its one migration.
 
-use sea_orm::ConnectionTrait;
 use test_support::TestDb;
 use test_support::cli::{WorkDir, run, with_password};
+use test_support::db::{exec, int};
 use test_support::walk::applied_names;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ask-migration");
@@ -68,9 +68,11 @@ async fn an_alembic_built_ask_database_is_adopted_without_rerunning_001() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     test_support::alembic::build(&db, "ask", 1).await;
-    db.execute_unprepared("INSERT INTO users (email) VALUES ('reader@example.com')")
-        .await
-        .expect("seed");
+    exec(
+        &db,
+        "INSERT INTO users (email) VALUES ('reader@example.com')",
+    )
+    .await;
     let before = test_support::walk::catalog(&db).await;
     let dir = WorkDir::new();
     let env = [("ASK_DATABASE_URL", test_db.url())];
@@ -88,15 +90,10 @@ async fn an_alembic_built_ask_database_is_adopted_without_rerunning_001() {
             .diff(&before, true)
             .is_empty()
     );
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT CAST(count(*) AS BIGINT) FROM users",
-        ))
-        .await
-        .expect("count")
-        .expect("row");
-    assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 1);
+    assert_eq!(
+        int(&db, "SELECT CAST(count(*) AS BIGINT) FROM users").await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use migration_core::runner::{self, Goal, History, RunOptions};
 use sea_orm::DatabaseConnection;
-use test_support::cli::{WorkDir, run};
+use test_support::cli::{WorkDir, cli};
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
@@ -31,9 +31,7 @@ async fn refused(db: &DatabaseConnection, url: &str, commands: &[&[&str]], expec
     let names = applied_names(db).await;
     let before = catalog(db).await;
     for args in commands {
-        let mut all = vec!["-u", url];
-        all.extend_from_slice(args);
-        let refused = run(BIN, dir.path(), &[], &all);
+        let refused = cli(BIN, &dir, url, args);
         assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
         assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
         assert_eq!(applied_names(db).await, names, "{args:?}");
@@ -117,10 +115,10 @@ async fn a_sketch2bim_database_at_its_first_migration_is_another_history() {
     .await;
     // At head for ASK, up has nothing to do and reads nothing more.
     let dir = WorkDir::new();
-    let up = run(BIN, dir.path(), &[], &["-u", url, "up"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
     assert!(up.stderr.contains("ask: nothing to do"), "{up:#?}");
     // --yes rebuilds it as an ASK database.
-    run(BIN, dir.path(), &[], &["-u", url, "fresh", "--yes"]).ok();
+    cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
     assert_eq!(applied_names(&db).await, vec!["m001_initial_schema"]);
     assert!(
         catalog(&db)

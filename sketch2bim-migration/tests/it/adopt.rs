@@ -3,65 +3,20 @@
 //! what cannot be adopted safely, changing nothing.
 
 use migration_core::runner::{History, RunOptions};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use test_support::cli::{Run, WorkDir, run};
+use sea_orm::DatabaseConnection;
+use test_support::cli::{Run, WorkDir, cli};
+use test_support::db::{bookkeeping_rows, exec, strings};
 use test_support::walk::{applied_names, catalog};
 use test_support::{TestDb, alembic};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
-
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
-
-async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<Option<String>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows.iter()
-        .map(|r| {
-            r.try_get_by_index::<Option<String>>(0)
-                .expect("a text column")
-        })
-        .collect()
-}
-
-async fn bookkeeping_rows(db: &DatabaseConnection) -> i64 {
-    let sql = "SELECT CAST(count(*) AS BIGINT) FROM pg_class WHERE relname = 'seaql_migrations'";
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("row");
-    if row.try_get_by_index::<i64>(0).expect("count") == 0 {
-        return -1;
-    }
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT CAST(count(*) AS BIGINT) FROM seaql_migrations",
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get_by_index::<i64>(0).expect("count")
-}
 
 /// The catalog of a database freshly migrated to head.
 async fn fresh_head() -> migration_core::catalog::Catalog {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     catalog(&db).await
 }
 
@@ -91,7 +46,7 @@ async fn adopts_at(revision: usize) {
     let names = names.names();
 
     // Reading commands see the Alembic revision and write nothing.
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     let lines = status.stdout_lines();
     assert_eq!(
         lines[revision - 1],
@@ -101,12 +56,12 @@ async fn adopts_at(revision: usize) {
         )
     );
     assert_eq!(
-        cli(&dir, url, &["current"]).ok().stdout,
+        cli(BIN, &dir, url, &["current"]).ok().stdout,
         format!("{}\n", names[revision - 1])
     );
     assert_eq!(bookkeeping_rows(&db).await, -1, "status created nothing");
 
-    let up = cli(&dir, url, &["up"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
     let span = if revision == 1 {
         names[0].to_owned()
     } else {
@@ -172,11 +127,11 @@ async fn adopts_at(revision: usize) {
     }
 
     // And it behaves as any other database afterwards.
-    let again = cli(&dir, url, &["up"]).ok();
+    let again = cli(BIN, &dir, url, &["up"]).ok();
     assert!(again.stderr.contains("nothing to do"), "{again:#?}");
-    cli(&dir, url, &["down", "-n", "1"]).ok();
+    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
     assert_eq!(applied_names(&db).await, names[..9].to_vec());
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(applied_names(&db).await, names);
     assert!(catalog(&db).await.diff(&head, true).is_empty());
 }
@@ -239,7 +194,7 @@ async fn refused(sql: &str, expected: &str) {
     let alembic_before = strings(&db, "SELECT version_num FROM alembic_version ORDER BY 1").await;
     let dir = WorkDir::new();
     for args in [&["up"][..], &["adopt"], &["status"]] {
-        let up = cli(&dir, test_db.url(), args);
+        let up = cli(BIN, &dir, test_db.url(), args);
         assert_eq!(up.code, 1, "{args:?}: {up:#?}");
         assert_eq!(up.stderr_lines(), vec![expected], "{args:?}");
     }
@@ -294,7 +249,7 @@ async fn a_hand_modified_schema_is_refused_with_its_differences() {
     .await;
     let before = catalog(&db).await;
     let dir = WorkDir::new();
-    let up = cli(&dir, test_db.url(), &["up"]);
+    let up = cli(BIN, &dir, test_db.url(), &["up"]);
     assert_eq!(up.code, 1);
     assert_eq!(
         up.stderr_lines(),
@@ -327,7 +282,7 @@ async fn alembic_version_is_dropped_only_on_request_after_adoption() {
     alembic::build(&db, "sketch2bim", 10).await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    let early = cli(&dir, url, &["drop-alembic-version"]);
+    let early = cli(BIN, &dir, url, &["drop-alembic-version"]);
     assert_eq!(early.code, 1);
     assert_eq!(
         early.stderr_lines(),
@@ -336,7 +291,7 @@ async fn alembic_version_is_dropped_only_on_request_after_adoption() {
              (or `adopt`) first; nothing was changed"
         ]
     );
-    let adopt = cli(&dir, url, &["adopt"]).ok();
+    let adopt = cli(BIN, &dir, url, &["adopt"]).ok();
     assert!(
         adopt
             .stderr
@@ -344,14 +299,14 @@ async fn alembic_version_is_dropped_only_on_request_after_adoption() {
         "{adopt:#?}"
     );
     assert_eq!(bookkeeping_rows(&db).await, 10);
-    let dropped = cli(&dir, url, &["drop-alembic-version"]).ok();
+    let dropped = cli(BIN, &dir, url, &["drop-alembic-version"]).ok();
     assert_eq!(dropped.stderr, "sketch2bim: dropped alembic_version\n");
-    let again = cli(&dir, url, &["drop-alembic-version"]).ok();
+    let again = cli(BIN, &dir, url, &["drop-alembic-version"]).ok();
     assert_eq!(
         again.stderr,
         "sketch2bim: no alembic_version table: nothing to do\n"
     );
-    let current = cli(&dir, url, &["current"]).ok();
+    let current = cli(BIN, &dir, url, &["current"]).ok();
     assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
 }
 
@@ -366,7 +321,7 @@ async fn replicas_starting_together_adopt_once() {
     let runs: Vec<Run> = std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
-            .map(|dir| s.spawn(|| cli(dir, &url, &["up"])))
+            .map(|dir| s.spawn(|| cli(BIN, dir, &url, &["up"])))
             .collect();
         handles
             .into_iter()
@@ -423,7 +378,7 @@ async fn defaults_are_compared_as_the_database_evaluates_them() {
         vec![Some("0.0".into()), Some("'usd'::text".into())]
     );
     let dir = WorkDir::new();
-    let up = cli(&dir, test_db.url(), &["up"]).ok();
+    let up = cli(BIN, &dir, test_db.url(), &["up"]).ok();
     assert_eq!(
         up.stderr_lines()[0],
         "adopted the Alembic-built database at revision 005: recorded m001_initial_schema … \
@@ -444,7 +399,7 @@ async fn a_missing_index_or_constraint_is_refused() {
     )
     .await;
     let dir = WorkDir::new();
-    let up = cli(&dir, test_db.url(), &["up"]);
+    let up = cli(BIN, &dir, test_db.url(), &["up"]);
     assert_eq!(up.code, 1, "{up:#?}");
     assert_eq!(
         up.stderr_lines(),
@@ -468,7 +423,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
     exec(&db, "ALTER TABLE jobs ADD COLUMN notes text").await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    let adopt = cli(&dir, url, &["adopt", "--accept-differences"]).ok();
+    let adopt = cli(BIN, &dir, url, &["adopt", "--accept-differences"]).ok();
     let lines = adopt.stderr_lines();
     assert_eq!(lines.len(), 3, "{adopt:#?}");
     assert_eq!(
@@ -489,7 +444,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
         "{adopt:#?}"
     );
     assert_eq!(bookkeeping_rows(&db).await, 5);
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(bookkeeping_rows(&db).await, 10);
     assert_eq!(
         strings(&db, "SELECT notes FROM jobs").await,
@@ -508,7 +463,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
     let url = test_db.url();
 
     // up alone cannot know where it stands, and says what to do.
-    let up = cli(&dir, url, &["up"]);
+    let up = cli(BIN, &dir, url, &["up"]);
     assert_eq!(up.code, 1, "{up:#?}");
     assert_eq!(
         up.stderr_lines(),
@@ -520,7 +475,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
         ]
     );
     assert_eq!(bookkeeping_rows(&db).await, -1, "nothing half-applied");
-    let adopt = cli(&dir, url, &["adopt"]);
+    let adopt = cli(BIN, &dir, url, &["adopt"]);
     assert_eq!(adopt.code, 1);
     assert_eq!(
         adopt.stderr_lines(),
@@ -533,6 +488,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
 
     // The wrong position is refused with what differs.
     let wrong = cli(
+        BIN,
         &dir,
         url,
         &["adopt", "--at", "m004_add_iterations_variations_referrals"],
@@ -549,7 +505,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
     );
     assert_eq!(bookkeeping_rows(&db).await, -1);
 
-    let baseline = cli(&dir, url, &["adopt", "--at", "m005_add_sketchup_url"]).ok();
+    let baseline = cli(BIN, &dir, url, &["adopt", "--at", "m005_add_sketchup_url"]).ok();
     let lines = baseline.stderr_lines();
     assert_eq!(
         lines[0],
@@ -564,7 +520,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
     assert_eq!(bookkeeping_rows(&db).await, 5);
 
     // Baselining is once: now the database records its migrations.
-    let again = cli(&dir, url, &["adopt", "--at", "m005_add_sketchup_url"]);
+    let again = cli(BIN, &dir, url, &["adopt", "--at", "m005_add_sketchup_url"]);
     assert_eq!(again.code, 1);
     assert_eq!(
         again.stderr_lines(),
@@ -574,7 +530,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
         ]
     );
 
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     let names = History::of::<sketch2bim_migration::Migrator>();
     assert_eq!(applied_names(&db).await, names.names());
     assert!(catalog(&db).await.diff(&head, true).is_empty());
@@ -591,6 +547,7 @@ async fn adopt_at_must_agree_with_alembic_version() {
     alembic::build(&db, "sketch2bim", 5).await;
     let dir = WorkDir::new();
     let adopt = cli(
+        BIN,
         &dir,
         test_db.url(),
         &["adopt", "--at", "m004_add_iterations_variations_referrals"],

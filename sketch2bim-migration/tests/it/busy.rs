@@ -9,24 +9,17 @@ use std::time::{Duration, Instant};
 
 use migration_core::runner::{self, Goal, History, RunOptions};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    Statement, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use test_support::TestDb;
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{Run, WorkDir, cli, run};
+use test_support::db::{exec_in, int};
 use test_support::walk::{applied_names, catalog};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 const M008: &str = "m008_add_subscription_fields";
 const M009: &str = "m009_add_project_type_to_jobs";
-
-fn cli(url: &str, args: &[&str]) -> Run {
-    let dir = WorkDir::new();
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
 
 /// A one-connection pool that shows itself as `application` in pg_stat_activity.
 async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
@@ -39,21 +32,12 @@ async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
         .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
 }
 
-async fn one_i64(db: &impl ConnectionTrait, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_else(|| panic!("{sql}: no row"))
-        .try_get_by_index::<i64>(0)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
 /// An application transaction that has read `table` and stays open: it
 /// holds ACCESS SHARE on it until it ends. Returns it and its backend's pid.
 async fn blocker(db: &DatabaseConnection, table: &str) -> (DatabaseTransaction, i64) {
     let txn = db.begin().await.expect("the blocker's transaction");
-    one_i64(&txn, &format!("SELECT count(*) FROM {table}")).await;
-    let pid = one_i64(&txn, "SELECT pg_backend_pid()::int8").await;
+    int(&txn, &format!("SELECT count(*) FROM {table}")).await;
+    let pid = int(&txn, "SELECT pg_backend_pid()::int8").await;
     (txn, pid)
 }
 
@@ -67,7 +51,7 @@ fn app_queries(
         let mut waits = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let started = Instant::now();
-            one_i64(&db, "SELECT count(*) FROM jobs").await;
+            int(&db, "SELECT count(*) FROM jobs").await;
             waits.push((Instant::now(), started.elapsed()));
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -85,12 +69,12 @@ fn wait_lines(run: &Run) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_table_is_retried_until_its_blocker_ends() {
     let reference = TestDb::postgres().await;
-    cli(reference.url(), &["up", "--to", M009]).ok();
+    cli(BIN, &WorkDir::new(), reference.url(), &["up", "--to", M009]).ok();
     let reference = catalog(&reference.connect().await).await;
 
     let test_db = TestDb::postgres().await;
     let url = test_db.url().to_owned();
-    cli(&url, &["up", "--to", M008]).ok();
+    cli(BIN, &WorkDir::new(), &url, &["up", "--to", M008]).ok();
     let db = test_db.connect().await;
     let api = connect_as(&url, "busy_api").await;
     let (held, pid) = blocker(&api, "jobs").await;
@@ -100,6 +84,8 @@ async fn a_busy_table_is_retried_until_its_blocker_ends() {
     let started = Instant::now();
     let migrating = tokio::task::spawn_blocking(move || {
         cli(
+            BIN,
+            &WorkDir::new(),
             &url,
             &[
                 "--lock-wait",
@@ -147,7 +133,7 @@ async fn a_busy_table_is_retried_until_its_blocker_ends() {
     assert_eq!(names.last().map(String::as_str), Some(M009));
     assert_eq!(names.len(), 9);
     assert_eq!(
-        one_i64(
+        int(
             &db,
             &format!("SELECT count(*) FROM seaql_migrations WHERE version = '{M009}'")
         )
@@ -176,14 +162,19 @@ async fn a_busy_table_is_retried_until_its_blocker_ends() {
 async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
     let test_db = TestDb::postgres().await;
     let url = test_db.url().to_owned();
-    cli(&url, &["up", "--to", M008]).ok();
+    cli(BIN, &WorkDir::new(), &url, &["up", "--to", M008]).ok();
     let db = test_db.connect().await;
     let before = catalog(&db).await;
     let api = connect_as(&url, "busy_api").await;
     let (held, pid) = blocker(&api, "jobs").await;
 
     let up = tokio::task::spawn_blocking(move || {
-        cli(&url, &["--lock-wait", "200ms", "--lock-timeout", "2", "up"])
+        cli(
+            BIN,
+            &WorkDir::new(),
+            &url,
+            &["--lock-wait", "200ms", "--lock-timeout", "2", "up"],
+        )
     })
     .await
     .expect("the run");
@@ -224,7 +215,7 @@ async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
 async fn the_lock_wait_comes_from_the_flag_then_the_environment() {
     let test_db = TestDb::postgres().await;
     let url = test_db.url();
-    cli(url, &["up", "--to", M008]).ok();
+    cli(BIN, &WorkDir::new(), url, &["up", "--to", M008]).ok();
     let dir = WorkDir::new();
     let planned = |env: &[(&str, &str)], flags: &[&str]| {
         let mut args = vec!["-u", url];
@@ -255,7 +246,7 @@ async fn the_lock_wait_comes_from_the_flag_then_the_environment() {
         "error: invalid MIGRATION_LOCK_WAIT=\"2 minutes\": expected a duration such as 500ms, \
          2s or 1.5s, or 0 for no bound\n"
     );
-    let bad = run(BIN, dir.path(), &[], &["-u", url, "--lock-wait", "2", "up"]);
+    let bad = cli(BIN, &dir, url, &["--lock-wait", "2", "up"]);
     assert_eq!(bad.code, 2, "{bad:#?}");
     assert!(
         bad.stderr.starts_with(
@@ -299,36 +290,28 @@ impl MigrationName for LabelsThenAlterIfMissing {
     }
 }
 
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager
-        .get_connection()
-        .execute_unprepared(sql)
-        .await
-        .map(|_| ())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateSheets {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        exec(manager, "CREATE TABLE sheets (id integer PRIMARY KEY)").await?;
-        exec(manager, "INSERT INTO sheets VALUES (1)").await
+        exec_in(manager, "CREATE TABLE sheets (id integer PRIMARY KEY)").await?;
+        exec_in(manager, "INSERT INTO sheets VALUES (1)").await
     }
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for NotesThenAlter {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        exec(manager, "CREATE TABLE notes (id integer)").await?;
-        exec(manager, "ALTER TABLE sheets ADD COLUMN title text").await
+        exec_in(manager, "CREATE TABLE notes (id integer)").await?;
+        exec_in(manager, "ALTER TABLE sheets ADD COLUMN title text").await
     }
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for LabelsThenAlterIfMissing {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        exec(manager, "CREATE TABLE labels (id integer)").await?;
+        exec_in(manager, "CREATE TABLE labels (id integer)").await?;
         if !manager.has_column("sheets", "label").await? {
-            exec(manager, "ALTER TABLE sheets ADD COLUMN label text").await?;
+            exec_in(manager, "ALTER TABLE sheets ADD COLUMN label text").await?;
         }
         Ok(())
     }
@@ -404,7 +387,7 @@ async fn each_retry_starts_from_scratch_batched_or_statement_by_statement() {
             "m003_labels_then_alter_if_missing"
         ]
     );
-    let columns = one_i64(
+    let columns = int(
         &db,
         "SELECT count(*) FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = 'sheets'",
@@ -412,9 +395,6 @@ async fn each_retry_starts_from_scratch_batched_or_statement_by_statement() {
     .await;
     assert_eq!(columns, 3, "id, title, label");
     for table in ["notes", "labels"] {
-        assert_eq!(
-            one_i64(&db, &format!("SELECT count(*) FROM {table}")).await,
-            0
-        );
+        assert_eq!(int(&db, &format!("SELECT count(*) FROM {table}")).await, 0);
     }
 }

@@ -10,22 +10,16 @@ use sea_orm::sea_query::{
     Table, TableCreateStatement,
 };
 use sea_orm::{ConnectionTrait, DbBackend};
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{Run, WorkDir, cli};
 use test_support::{Backend, TestDb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
 async fn passes_on_a_fresh_database(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
-    let check = cli(&dir, test_db.url(), &["check"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
+    let check = cli(BIN, &dir, test_db.url(), &["check"]).ok();
     assert_eq!(check.stdout, "");
     assert_eq!(
         check.stderr,
@@ -48,7 +42,7 @@ async fn check_names_every_column_that_differs() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     db.execute_unprepared(
         "ALTER TABLE jobs ADD COLUMN notes text; \
          ALTER TABLE jobs DROP COLUMN sketchup_url; \
@@ -59,7 +53,7 @@ async fn check_names_every_column_that_differs() {
     )
     .await
     .expect("hand changes");
-    let check = cli(&dir, test_db.url(), &["check"]);
+    let check = cli(BIN, &dir, test_db.url(), &["check"]);
     assert_eq!(check.code, 1, "{check:#?}");
     assert_eq!(
         check.stdout_lines(),
@@ -293,7 +287,7 @@ async fn check_passes_as_a_role_that_may_only_select() {
     let role;
     let test_db = TestDb::postgres().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     let url;
     (role, url) = ReadOnlyRole::grant_on(&test_db).await;
     // The role really cannot write: creating anything is refused.
@@ -309,7 +303,7 @@ async fn check_passes_as_a_role_that_may_only_select() {
         "{refused}"
     );
     let _ = reader.close().await;
-    assert_matches(&cli(&dir, &url, &["check"]));
+    assert_matches(&cli(BIN, &dir, &url, &["check"]));
     drop(test_db);
     drop(role);
 }
@@ -318,7 +312,7 @@ async fn check_passes_as_a_role_that_may_only_select() {
 async fn check_passes_on_a_read_only_database() {
     let test_db = TestDb::postgres().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     let db = test_db.connect().await;
     db.execute_unprepared(&format!(
         "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
@@ -327,7 +321,7 @@ async fn check_passes_on_a_read_only_database() {
     .await
     .expect("make the database read-only");
     let _ = db.close().await;
-    assert_matches(&cli(&dir, test_db.url(), &["check"]));
+    assert_matches(&cli(BIN, &dir, test_db.url(), &["check"]));
     // New sessions are read-only: a write is refused.
     let db = test_db.connect().await;
     let refused = db
@@ -343,7 +337,7 @@ async fn check_reports_drift_to_a_select_only_role_in_a_read_only_transaction() 
     let role;
     let test_db = TestDb::postgres().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     let db = test_db.connect().await;
     db.execute_unprepared(
         "ALTER TABLE jobs ADD COLUMN notes text; \
@@ -356,7 +350,7 @@ async fn check_reports_drift_to_a_select_only_role_in_a_read_only_transaction() 
     (role, url) = ReadOnlyRole::grant_on(&test_db).await;
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}options=-c%20default_transaction_read_only%3Don");
-    let check = cli(&dir, &url, &["check"]);
+    let check = cli(BIN, &dir, &url, &["check"]);
     assert_eq!(check.code, 1, "{check:#?}");
     assert_eq!(
         check.stdout_lines(),
@@ -377,8 +371,8 @@ async fn check_reports_drift_to_a_select_only_role_in_a_read_only_transaction() 
 async fn check_passes_on_a_sqlite_file_opened_read_only() {
     let test_db = TestDb::sqlite().await;
     let dir = WorkDir::new();
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     let read_only = test_db.url().replace("mode=rwc", "mode=ro");
     assert!(read_only.ends_with("mode=ro"), "{read_only}");
-    assert_matches(&cli(&dir, &read_only, &["check"]));
+    assert_matches(&cli(BIN, &dir, &read_only, &["check"]));
 }

@@ -2,7 +2,8 @@
 //! codes and failures, on real PostgreSQL and SQLite.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use test_support::cli::{Run, WorkDir, run, with_password, with_user};
+use test_support::cli::{Run, WorkDir, cli, run, with_password, with_user};
+use test_support::db::{exec, has_bookkeeping};
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
@@ -21,44 +22,12 @@ const NAMES: [&str; 10] = [
     "m010_remove_reader_type_column",
 ];
 
-/// Runs the binary against `url` (`-u`).
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
-
 async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
     catalog(db)
         .await
         .column_names()
         .iter()
         .any(|(t, _)| t == table)
-}
-
-/// `bookkeeping` present at all (SQLite or PostgreSQL).
-async fn has_bookkeeping(db: &DatabaseConnection) -> bool {
-    let sql = match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => {
-            "SELECT count(*) FROM sqlite_master WHERE name = 'seaql_migrations'"
-        }
-        _ => "SELECT count(*) FROM pg_class WHERE relname = 'seaql_migrations'",
-    };
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("a count") > 0
 }
 
 fn names(n: usize) -> Vec<&'static str> {
@@ -72,10 +41,10 @@ async fn up_down_to_and_current_on_postgres() {
     let dir = WorkDir::new();
     let url = test_db.url();
 
-    let current = cli(&dir, url, &["current"]).ok();
+    let current = cli(BIN, &dir, url, &["current"]).ok();
     assert_eq!(current.stdout, "none\n");
 
-    let up = cli(&dir, url, &["up", "-n", "2"]).ok();
+    let up = cli(BIN, &dir, url, &["up", "-n", "2"]).ok();
     let lines = up.stderr_lines();
     assert_eq!(lines.len(), 3, "{up:#?}");
     assert!(
@@ -96,10 +65,10 @@ async fn up_down_to_and_current_on_postgres() {
     );
     assert_eq!(applied_names(&db).await, names(2));
 
-    cli(&dir, url, &["up", "--to", "m005_add_sketchup_url"]).ok();
+    cli(BIN, &dir, url, &["up", "--to", "m005_add_sketchup_url"]).ok();
     assert_eq!(applied_names(&db).await, names(5));
 
-    let down = cli(&dir, url, &["down"]).ok();
+    let down = cli(BIN, &dir, url, &["down"]).ok();
     assert!(down.stderr_lines()[0].starts_with("rolled back m005_add_sketchup_url ("));
     assert!(
         down.stderr
@@ -107,24 +76,24 @@ async fn up_down_to_and_current_on_postgres() {
     );
     assert_eq!(applied_names(&db).await, names(4));
 
-    cli(&dir, url, &["down", "--to", "m002_add_legend_to_jobs"]).ok();
+    cli(BIN, &dir, url, &["down", "--to", "m002_add_legend_to_jobs"]).ok();
     assert_eq!(applied_names(&db).await, names(2));
 
-    cli(&dir, url, &["down", "-n", "1"]).ok();
+    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
     assert_eq!(applied_names(&db).await, names(1));
 
-    let up = cli(&dir, url, &["up"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(up.stderr_lines().len(), 10, "{up:#?}");
     assert!(up.stderr.contains("sketch2bim: applied 9 migrations in "));
     assert_eq!(applied_names(&db).await, names(10));
 
-    let again = cli(&dir, url, &["up"]).ok();
+    let again = cli(BIN, &dir, url, &["up"]).ok();
     let lines = again.stderr_lines();
     assert_eq!(lines.len(), 1, "{again:#?}");
     assert!(lines[0].starts_with("sketch2bim: nothing to do in "));
     assert!(lines[0].ends_with("; at m010_remove_reader_type_column (head)"));
 
-    let current = cli(&dir, url, &["current"]).ok();
+    let current = cli(BIN, &dir, url, &["current"]).ok();
     assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
     assert_eq!(current.stderr, "");
     assert_eq!(dir.files(), Vec::<String>::new(), "no file written");
@@ -136,7 +105,7 @@ async fn status_lists_every_migration_in_text_and_json() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up", "-n", "3"]).ok();
+    cli(BIN, &dir, url, &["up", "-n", "3"]).ok();
     // Each applied migration's time as the database records it, in ISO 8601.
     let applied_at: Vec<String> = db
         .query_all_raw(sea_orm::Statement::from_string(
@@ -151,7 +120,7 @@ async fn status_lists_every_migration_in_text_and_json() {
         .collect();
     assert_eq!(applied_at.len(), 3);
 
-    let text = cli(&dir, url, &["status"]).ok();
+    let text = cli(BIN, &dir, url, &["status"]).ok();
     let lines = text.stdout_lines();
     assert_eq!(lines.len(), 10, "{text:#?}");
     for (i, line) in lines.iter().enumerate() {
@@ -163,7 +132,7 @@ async fn status_lists_every_migration_in_text_and_json() {
         assert_eq!(*line, expected);
     }
 
-    let json = cli(&dir, url, &["status", "--format", "json"]).ok();
+    let json = cli(BIN, &dir, url, &["status", "--format", "json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
     assert_eq!(doc["current"], "m003_add_batch_id_to_jobs");
     assert_eq!(doc["head"], "m010_remove_reader_type_column");
@@ -203,7 +172,7 @@ async fn dry_run_changes_nothing(backend: Backend) {
     let url = test_db.url();
 
     // On an empty database not even the bookkeeping table appears.
-    let plan = cli(&dir, url, &["up", "--dry-run"]).ok();
+    let plan = cli(BIN, &dir, url, &["up", "--dry-run"]).ok();
     assert!(plan.stdout.starts_with("-- m001_initial_schema (up)\n"));
     assert_eq!(plan.stdout.matches(" (up)\n").count(), 10);
     assert_eq!(
@@ -213,9 +182,10 @@ async fn dry_run_changes_nothing(backend: Backend) {
     assert!(!has_bookkeeping(&db).await);
     assert!(catalog(&db).await.column_names().is_empty());
 
-    cli(&dir, url, &["up", "-n", "2"]).ok();
+    cli(BIN, &dir, url, &["up", "-n", "2"]).ok();
     let before = catalog(&db).await;
     let plan = cli(
+        BIN,
         &dir,
         url,
         &["up", "--dry-run", "--to", "m003_add_batch_id_to_jobs"],
@@ -268,7 +238,7 @@ async fn dry_run_changes_nothing(backend: Backend) {
     assert_eq!(lines[4], "");
     assert_eq!(lines.len(), 5, "{plan:#?}");
 
-    let plan = cli(&dir, url, &["down", "--dry-run"]).ok();
+    let plan = cli(BIN, &dir, url, &["down", "--dry-run"]).ok();
     let lines = plan.stdout_lines();
     assert_eq!(lines[0], "-- m002_add_legend_to_jobs (down)");
     assert!(
@@ -306,11 +276,17 @@ async fn a_failing_migration_is_named_and_leaves_nothing_behind() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = with_password(test_db.url(), "hunter2");
-    cli(&dir, &url, &["up", "--to", "m003_add_batch_id_to_jobs"]).ok();
+    cli(
+        BIN,
+        &dir,
+        &url,
+        &["up", "--to", "m003_add_batch_id_to_jobs"],
+    )
+    .ok();
     exec(&db, "CREATE TABLE layout_variations (x integer)").await;
     let before = catalog(&db).await;
 
-    let up = cli(&dir, &url, &["up"]);
+    let up = cli(BIN, &dir, &url, &["up"]);
     assert_eq!(up.code, 1);
     assert_eq!(
         up.stderr_lines().last().copied(),
@@ -332,12 +308,7 @@ async fn a_failing_migration_is_named_and_leaves_nothing_behind() {
 async fn bad_input_is_one_line_exit_1_and_never_a_password() {
     let dir = WorkDir::new();
 
-    let malformed = run(
-        BIN,
-        dir.path(),
-        &[],
-        &["-u", "postgres://u:hunter2@[::1/x", "up"],
-    );
+    let malformed = cli(BIN, &dir, "postgres://u:hunter2@[::1/x", &["up"]);
     assert_eq!(malformed.code, 1);
     assert_eq!(malformed.stderr_lines().len(), 1, "{malformed:#?}");
     assert!(
@@ -408,7 +379,7 @@ async fn a_one_letter_password_is_masked_in_the_url_only() {
     let dir = WorkDir::new();
     let url = with_user(test_db.url(), "nouser", Some("s"));
     let shown = with_user(test_db.url(), "nouser", Some("***"));
-    let status = cli(&dir, &url, &["status"]);
+    let status = cli(BIN, &dir, &url, &["status"]);
     assert_eq!(status.code, 1, "{status:#?}");
     assert_eq!(
         status.stderr_lines(),
@@ -487,7 +458,7 @@ async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
     let url = with_password(test_db.url(), "hunter2");
 
     // A quote would rewrite the search path statement: a usage error.
-    let quoted = cli(&dir, &url, &["-s", "we\"ird", "up"]);
+    let quoted = cli(BIN, &dir, &url, &["-s", "we\"ird", "up"]);
     assert_eq!(quoted.code, 2, "{quoted:#?}");
     assert_eq!(
         quoted.stderr_lines()[0],
@@ -496,7 +467,7 @@ async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
     );
 
     // A schema that does not exist: nothing to create the tables in.
-    let missing = cli(&dir, &url, &["-s", "floor_plans", "up"]);
+    let missing = cli(BIN, &dir, &url, &["-s", "floor_plans", "up"]);
     assert_eq!(missing.code, 1, "{missing:#?}");
     assert_eq!(
         missing.stderr_lines(),
@@ -511,7 +482,7 @@ async fn a_bad_or_missing_schema_is_one_line_and_changes_nothing() {
 
     // Once it exists, the same command migrates it.
     exec(&db, "CREATE SCHEMA floor_plans").await;
-    cli(&dir, &url, &["-s", "floor_plans", "up", "-n", "1"]).ok();
+    cli(BIN, &dir, &url, &["-s", "floor_plans", "up", "-n", "1"]).ok();
     assert!(!table_exists(&db, "users").await, "public is untouched");
     let in_schema = db
         .query_one_raw(sea_orm::Statement::from_string(
@@ -531,7 +502,7 @@ async fn verbose_output_shows_sql_but_not_the_password() {
     let test_db = TestDb::postgres().await;
     let dir = WorkDir::new();
     let url = with_password(test_db.url(), "hunter2");
-    let up = cli(&dir, &url, &["-v", "up", "-n", "1"]).ok();
+    let up = cli(BIN, &dir, &url, &["-v", "up", "-n", "1"]).ok();
     assert!(up.stderr.contains("CREATE TABLE \\\"users\\\""), "{up:#?}");
     up.assert_never_shows("hunter2");
 }
@@ -542,7 +513,7 @@ async fn a_database_ahead_of_the_binary_is_refused() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up", "-n", "4"]).ok();
+    cli(BIN, &dir, url, &["up", "-n", "4"]).ok();
     exec(
         &db,
         "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
@@ -552,7 +523,7 @@ async fn a_database_ahead_of_the_binary_is_refused() {
     let expected = "error: the database is ahead of this binary: it records m011_add_floor_plans \
                     unknown to it; deploy a binary that has it";
     for args in [&["up"][..], &["down"], &["up", "-n", "1"], &["refresh"]] {
-        let refused = cli(&dir, url, args);
+        let refused = cli(BIN, &dir, url, args);
         assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
         assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
     }
@@ -561,7 +532,7 @@ async fn a_database_ahead_of_the_binary_is_refused() {
     assert_eq!(applied_names(&db).await, expected_names);
     assert!(catalog(&db).await.diff(&before, true).is_empty());
 
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(
         status.stdout_lines().last().copied(),
         Some(
@@ -580,7 +551,7 @@ async fn an_unknown_target_is_refused_with_the_closest_names() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    let refused = cli(&dir, url, &["up", "--to", "m004_add_iterations"]);
+    let refused = cli(BIN, &dir, url, &["up", "--to", "m004_add_iterations"]);
     assert_eq!(refused.code, 1);
     assert_eq!(
         refused.stderr_lines(),
@@ -592,8 +563,8 @@ async fn an_unknown_target_is_refused_with_the_closest_names() {
     );
     assert!(!has_bookkeeping(&db).await, "nothing ran");
 
-    cli(&dir, url, &["up", "-n", "2"]).ok();
-    let refused = cli(&dir, url, &["down", "--to", "m001_initial"]);
+    cli(BIN, &dir, url, &["up", "-n", "2"]).ok();
+    let refused = cli(BIN, &dir, url, &["down", "--to", "m001_initial"]);
     assert_eq!(refused.code, 1);
     assert!(
         refused
@@ -619,7 +590,7 @@ fn destructive_commands_on_a_remote_server_need_yes() {
             "down of more than one migration",
         ),
     ] {
-        let refused = cli(&dir, remote, args);
+        let refused = cli(BIN, &dir, remote, args);
         assert_eq!(refused.code, 1, "{args:?}");
         assert_eq!(
             refused.stderr_lines(),
@@ -632,7 +603,7 @@ fn destructive_commands_on_a_remote_server_need_yes() {
         );
         refused.assert_never_shows("hunter2");
     }
-    let with_yes = cli(&dir, remote, &["reset", "--yes"]);
+    let with_yes = cli(BIN, &dir, remote, &["reset", "--yes"]);
     assert_eq!(with_yes.code, 1);
     assert!(
         with_yes
@@ -704,12 +675,12 @@ async fn fresh_refresh_reset(backend: Backend) {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     let head = catalog(&db).await;
 
-    cli(&dir, url, &["down", "-n", "5"]).ok();
+    cli(BIN, &dir, url, &["down", "-n", "5"]).ok();
     exec(&db, "CREATE TABLE scratch (x integer)").await;
-    let fresh = cli(&dir, url, &["fresh"]).ok();
+    let fresh = cli(BIN, &dir, url, &["fresh"]).ok();
     assert!(
         fresh
             .stderr
@@ -723,7 +694,7 @@ async fn fresh_refresh_reset(backend: Backend) {
     );
     assert!(catalog(&db).await.diff(&head, true).is_empty());
 
-    let refresh = cli(&dir, url, &["refresh"]).ok();
+    let refresh = cli(BIN, &dir, url, &["refresh"]).ok();
     assert!(
         refresh
             .stderr
@@ -733,7 +704,7 @@ async fn fresh_refresh_reset(backend: Backend) {
     assert_eq!(applied_names(&db).await, names(10));
     assert!(catalog(&db).await.diff(&head, true).is_empty());
 
-    let reset = cli(&dir, url, &["reset"]).ok();
+    let reset = cli(BIN, &dir, url, &["reset"]).ok();
     assert!(
         reset
             .stderr
@@ -770,7 +741,7 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
     let reader = with_user(test_db.url(), &role, Some("hunter2"));
 
     // On an empty database: everything pending, nothing created.
-    let status = cli(&dir, &reader, &["status"]).ok();
+    let status = cli(BIN, &dir, &reader, &["status"]).ok();
     assert_eq!(status.stdout_lines().len(), 10);
     assert!(
         status
@@ -778,21 +749,21 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
             .iter()
             .all(|l| l.ends_with("  pending"))
     );
-    assert_eq!(cli(&dir, &reader, &["current"]).ok().stdout, "none\n");
+    assert_eq!(cli(BIN, &dir, &reader, &["current"]).ok().stdout, "none\n");
     assert!(!has_bookkeeping(&db).await);
 
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     exec(&db, &format!("GRANT SELECT ON seaql_migrations TO {role}")).await;
-    let status = cli(&dir, &reader, &["status", "--format", "json"]).ok();
+    let status = cli(BIN, &dir, &reader, &["status", "--format", "json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
     assert_eq!(doc["current"], "m010_remove_reader_type_column");
     assert_eq!(
-        cli(&dir, &reader, &["current"]).ok().stdout,
+        cli(BIN, &dir, &reader, &["current"]).ok().stdout,
         "m010_remove_reader_type_column\n"
     );
-    cli(&dir, &reader, &["history"]).ok();
+    cli(BIN, &dir, &reader, &["history"]).ok();
     // At head, `up` is a read too.
-    let up = cli(&dir, &reader, &["up"]).ok();
+    let up = cli(BIN, &dir, &reader, &["up"]).ok();
     assert!(up.stderr.contains("nothing to do"), "{up:#?}");
     up.assert_never_shows("hunter2");
 
@@ -1000,7 +971,7 @@ fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
             &["up", "--dry-run", "-n", "1"][..],
         ),
     ] {
-        let read = cli(&dir, url, args).ok();
+        let read = cli(BIN, &dir, url, args).ok();
         assert_eq!(read.stderr_lines()[0], not_yet("x.db"), "{url} {args:?}");
     }
     assert_eq!(dir.files(), Vec::<String>::new(), "nothing created");
@@ -1016,7 +987,7 @@ fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
 fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connecting() {
     let dir = WorkDir::new();
     let refused = |url: &str, args: &[&str], expected: &str| {
-        let run = cli(&dir, url, args);
+        let run = cli(BIN, &dir, url, args);
         assert_eq!(run.code, 1, "{url} {args:?}: {run:#?}");
         assert_eq!(run.stderr_lines(), vec![expected], "{url} {args:?}");
         assert_eq!(run.stdout, "", "{url} {args:?}");
@@ -1053,7 +1024,7 @@ fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connectin
         );
     }
     // Reading it is harmless.
-    let status = cli(&dir, "sqlite::memory:", &["status"]).ok();
+    let status = cli(BIN, &dir, "sqlite::memory:", &["status"]).ok();
     assert_eq!(status.stdout_lines().len(), NAMES.len());
     // A file that is not there, by a URL that does not ask to create it.
     for url in ["sqlite://x.db", "sqlite://x.db?mode=ro"] {
@@ -1066,8 +1037,8 @@ fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connectin
     }
     assert_eq!(dir.files(), Vec::<String>::new(), "nothing created");
     // Once it exists, the URL without ?mode=rwc opens it.
-    cli(&dir, "sqlite://x.db?mode=rwc", &["up", "-n", "1"]).ok();
-    cli(&dir, "sqlite://x.db", &["up"]).ok();
+    cli(BIN, &dir, "sqlite://x.db?mode=rwc", &["up", "-n", "1"]).ok();
+    cli(BIN, &dir, "sqlite://x.db", &["up"]).ok();
     assert_eq!(dir.files(), vec!["x.db"]);
 }
 
@@ -1080,7 +1051,7 @@ fn connect_timeout_in_the_url_bounds_the_wait() {
     for (query, seconds, within) in [("?connect_timeout=1", 1, 4.0), ("", 5, 8.0)] {
         let url = format!("postgres://u:hunter2@127.0.0.1:{port}/x{query}");
         let started = std::time::Instant::now();
-        let status = cli(&dir, &url, &["status"]);
+        let status = cli(BIN, &dir, &url, &["status"]);
         let took = started.elapsed().as_secs_f64();
         assert_eq!(status.code, 1, "{status:#?}");
         assert_eq!(
@@ -1097,7 +1068,7 @@ fn connect_timeout_in_the_url_bounds_the_wait() {
     }
     for value in ["0", "abc"] {
         let url = format!("postgres://u:hunter2@127.0.0.1:{port}/x?connect_timeout={value}");
-        let status = cli(&dir, &url, &["status"]);
+        let status = cli(BIN, &dir, &url, &["status"]);
         assert_eq!(status.code, 1, "{status:#?}");
         assert_eq!(
             status.stderr_lines(),
@@ -1138,7 +1109,7 @@ fn tls_and_driver_options_are_refused_by_name_before_connecting() {
              expected a whole number of statements",
         ),
     ] {
-        let status = cli(&dir, &format!("{base}{query}"), &["status"]);
+        let status = cli(BIN, &dir, &format!("{base}{query}"), &["status"]);
         assert_eq!(status.code, 1, "{query}: {status:#?}");
         assert_eq!(status.stderr_lines(), vec![expected], "{query}");
         status.assert_never_shows("hunter2");

@@ -4,39 +4,18 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
-use test_support::cli::{Run, WorkDir, run};
+use sea_orm::TransactionTrait;
+use test_support::cli::{Run, WorkDir, cli};
+use test_support::db::{exec, int};
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
-async fn exec(db: &impl ConnectionTrait, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_else(|| panic!("{sql}: no row"));
-    row.try_get_by_index::<i64>(0)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
 async fn head_catalog(backend: Backend) -> migration_core::catalog::Catalog {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
-    cli(&WorkDir::new(), test_db.url(), &["up"]).ok();
+    cli(BIN, &WorkDir::new(), test_db.url(), &["up"]).ok();
     catalog(&db).await
 }
 
@@ -51,7 +30,7 @@ async fn racing(backend: Backend, n: usize) {
     let runs: Vec<Run> = std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
-            .map(|dir| s.spawn(|| cli(dir, &url, &["up"])))
+            .map(|dir| s.spawn(|| cli(BIN, dir, &url, &["up"])))
             .collect();
         handles
             .into_iter()
@@ -98,7 +77,7 @@ async fn a_run_waits_for_the_lock_says_so_and_times_out() {
     .await;
 
     let dir = WorkDir::new();
-    let waited = cli(&dir, test_db.url(), &["--lock-timeout", "2", "up"]);
+    let waited = cli(BIN, &dir, test_db.url(), &["--lock-timeout", "2", "up"]);
     assert_eq!(waited.code, 1, "{waited:#?}");
     assert_eq!(
         waited.stderr_lines(),
@@ -108,20 +87,23 @@ async fn a_run_waits_for_the_lock_says_so_and_times_out() {
         ]
     );
     // Reading needs no lock.
-    assert_eq!(cli(&dir, test_db.url(), &["current"]).ok().stdout, "none\n");
+    assert_eq!(
+        cli(BIN, &dir, test_db.url(), &["current"]).ok().stdout,
+        "none\n"
+    );
 
     // Another database on the same server is not blocked.
     let other = TestDb::postgres().await;
-    let other_up = run(
-        env!("CARGO_BIN_EXE_sketch2bim-migration"),
-        dir.path(),
-        &[],
-        &["-u", other.url(), "--lock-timeout", "2", "up", "-n", "1"],
+    let other_up = cli(
+        BIN,
+        &dir,
+        other.url(),
+        &["--lock-timeout", "2", "up", "-n", "1"],
     );
     assert_eq!(other_up.code, 0, "{other_up:#?}");
 
     holder.rollback().await.expect("rollback");
-    cli(&dir, test_db.url(), &["up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
     assert_eq!(applied_names(&db).await.len(), 10);
 }
 
@@ -131,7 +113,7 @@ async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
+    cli(BIN, &dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
     let at_006 = catalog(&db).await;
     exec(
         &db,
@@ -159,7 +141,7 @@ async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
         .expect("start the migrator");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let waiting = count(
+        let waiting = int(
             &db,
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
              AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE \"organizations\"%' \
@@ -181,7 +163,7 @@ async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
 
     // The interrupted migration left nothing: not its column, not its update.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while count(
+    while int(
         &db,
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
          AND pid <> pg_backend_pid() AND application_name <> 'psql' AND backend_type = 'client backend' \
@@ -194,18 +176,18 @@ async fn a_run_killed_mid_migration_leaves_the_previous_migration() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(applied_names(&db).await.len(), 6);
-    assert_eq!(count(&db, "SELECT count(*) FROM update_log").await, 0);
+    assert_eq!(int(&db, "SELECT count(*) FROM update_log").await, 0);
     let mut now = catalog(&db).await;
     now.tables.remove("update_log");
     let diff = now.diff(&at_006, true);
     assert!(diff.is_empty(), "{diff:#?}");
 
     // A rerun reaches head and runs 007's data step exactly once.
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(applied_names(&db).await.len(), 10);
-    assert_eq!(count(&db, "SELECT count(*) FROM update_log").await, 1);
+    assert_eq!(int(&db, "SELECT count(*) FROM update_log").await, 1);
     assert_eq!(
-        count(
+        int(
             &db,
             "SELECT CAST(subscription_expires_at::date - CURRENT_DATE AS BIGINT) FROM users"
         )
@@ -220,10 +202,10 @@ async fn a_failing_migration_on_sqlite_leaves_nothing_behind() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up", "--to", "m003_add_batch_id_to_jobs"]).ok();
+    cli(BIN, &dir, url, &["up", "--to", "m003_add_batch_id_to_jobs"]).ok();
     exec(&db, "CREATE TABLE layout_variations (x integer)").await;
     let before = catalog(&db).await;
-    let up = cli(&dir, url, &["up"]);
+    let up = cli(BIN, &dir, url, &["up"]);
     assert_eq!(up.code, 1);
     assert_eq!(
         up.stderr_lines(),

@@ -3,26 +3,9 @@
 
 use migration_core::runner::History;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use test_support::db::{exec, int};
 use test_support::walk::step;
 use test_support::{Backend, TestDb};
-
-async fn exec(db: &DatabaseConnection, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
-
-async fn int(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_else(|| panic!("{sql}: no row"));
-    // PostgreSQL types a literal as integer, SQLite as a 64-bit one.
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
 
 async fn text(db: &DatabaseConnection, sql: &str) -> Option<String> {
     let row = db

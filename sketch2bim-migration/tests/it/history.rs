@@ -4,23 +4,12 @@
 
 use migration_core::runner::{self, Goal, History, RunOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{WorkDir, cli};
+use test_support::db::exec;
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
-
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
 
 /// Every row of the bookkeeping table, duplicates kept.
 async fn rows(db: &DatabaseConnection) -> Vec<(String, i64)> {
@@ -52,7 +41,7 @@ async fn refused(
     let rows_before = rows(db).await;
     let before = catalog(db).await;
     for args in commands {
-        let refused = cli(dir, url, args);
+        let refused = cli(BIN, dir, url, args);
         assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
         assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
         assert_eq!(refused.stdout, "", "{args:?}");
@@ -78,7 +67,7 @@ async fn a_gap(backend: Backend) {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     exec(
         &db,
         "DELETE FROM seaql_migrations WHERE version = 'm005_add_sketchup_url'",
@@ -113,7 +102,7 @@ async fn a_gap(backend: Backend) {
     assert_eq!(format!("error: {e}"), GAP);
 
     // Reading commands still work and show what is recorded.
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(
         status.stdout_lines()[4],
         format!("{:<40}  pending", "m005_add_sketchup_url")
@@ -122,7 +111,7 @@ async fn a_gap(backend: Backend) {
         status.stderr_lines(),
         vec![GAP.replacen("error", "warning", 1)]
     );
-    let current = cli(&dir, url, &["current"]).ok();
+    let current = cli(BIN, &dir, url, &["current"]).ok();
     assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
 
     // Restoring the row is the way out.
@@ -132,7 +121,7 @@ async fn a_gap(backend: Backend) {
          VALUES ('m005_add_sketchup_url', 0)",
     )
     .await;
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
 }
 
 #[tokio::test]
@@ -157,7 +146,7 @@ async fn duplicate_rows_are_refused() {
         "CREATE TABLE seaql_migrations (version varchar NOT NULL, applied_at bigint NOT NULL)",
     )
     .await;
-    cli(&dir, url, &["up", "-n", "3"]).ok();
+    cli(BIN, &dir, url, &["up", "-n", "3"]).ok();
     exec(
         &db,
         "INSERT INTO seaql_migrations (version, applied_at) \
@@ -175,7 +164,7 @@ async fn duplicate_rows_are_refused() {
          was changed",
     )
     .await;
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(status.stdout_lines().len(), 10, "{status:#?}");
     assert!(
         status
@@ -184,7 +173,7 @@ async fn duplicate_rows_are_refused() {
         "{status:#?}"
     );
     assert_eq!(
-        cli(&dir, url, &["current"]).ok().stdout,
+        cli(BIN, &dir, url, &["current"]).ok().stdout,
         "m003_add_batch_id_to_jobs\n"
     );
 }
@@ -241,12 +230,12 @@ async fn an_ask_database(backend: Backend) {
     .await;
     // Reading commands work: it records m001_initial_schema.
     assert_eq!(
-        cli(&dir, url, &["current"]).ok().stdout,
+        cli(BIN, &dir, url, &["current"]).ok().stdout,
         "m001_initial_schema\n"
     );
-    cli(&dir, url, &["status"]).ok();
+    cli(BIN, &dir, url, &["status"]).ok();
     // --yes rebuilds it as a Sketch2BIM database.
-    cli(&dir, url, &["fresh", "--yes"]).ok();
+    cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
     assert_eq!(applied_names(&db).await.len(), 10);
 }
 
@@ -266,7 +255,7 @@ async fn fresh_on_a_database_ahead_needs_yes_even_on_loopback() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     exec(
         &db,
         "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
@@ -299,6 +288,6 @@ async fn fresh_on_a_database_ahead_needs_yes_even_on_loopback() {
         ahead,
     )
     .await;
-    cli(&dir, url, &["fresh", "--yes"]).ok();
+    cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
     assert_eq!(applied_names(&db).await.len(), 10);
 }

@@ -1,7 +1,6 @@
 //! The Sketch2BIM migration history on real databases.
 
 mod adopt;
-mod autogen;
 mod batching;
 mod busy;
 mod check;

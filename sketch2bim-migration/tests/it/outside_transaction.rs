@@ -8,6 +8,7 @@ use migration_core::dry_run;
 use migration_core::runner::{self, Direction, Goal, History, RunOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use sea_orm_migration::prelude::*;
+use test_support::db::exec_in;
 use test_support::walk::applied_names;
 use test_support::{Backend, TestDb};
 
@@ -27,23 +28,15 @@ impl MigrationName for UniqueCodeConcurrently {
     }
 }
 
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager
-        .get_connection()
-        .execute_unprepared(sql)
-        .await
-        .map(|_| ())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreatePlans {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        exec(
+        exec_in(
             manager,
             "CREATE TABLE plans (id integer PRIMARY KEY, code text)",
         )
         .await?;
-        exec(
+        exec_in(
             manager,
             "INSERT INTO plans (id, code) VALUES (1, 'a'), (2, 'a'), (3, 'b')",
         )
@@ -61,23 +54,23 @@ impl MigrationTrait for UniqueCodeConcurrently {
         if manager.get_database_backend() == DbBackend::Postgres {
             // A failed concurrent build leaves an INVALID index behind:
             // drop it first, so that running this again recovers.
-            exec(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await?;
-            exec(
+            exec_in(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await?;
+            exec_in(
                 manager,
                 "CREATE UNIQUE INDEX CONCURRENTLY ix_plans_code ON plans (code)",
             )
             .await
         } else {
-            exec(manager, "DROP INDEX IF EXISTS ix_plans_code").await?;
-            exec(manager, "CREATE UNIQUE INDEX ix_plans_code ON plans (code)").await
+            exec_in(manager, "DROP INDEX IF EXISTS ix_plans_code").await?;
+            exec_in(manager, "CREATE UNIQUE INDEX ix_plans_code ON plans (code)").await
         }
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
-            exec(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await
+            exec_in(manager, "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code").await
         } else {
-            exec(manager, "DROP INDEX IF EXISTS ix_plans_code").await
+            exec_in(manager, "DROP INDEX IF EXISTS ix_plans_code").await
         }
     }
 }

@@ -3,7 +3,7 @@
 //! connection through an IPv6 literal host.
 
 use sea_orm::{ConnectionTrait, Statement};
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{Run, WorkDir, cli};
 use test_support::walk::applied_names;
 use test_support::{TestDb, pgbouncer};
 
@@ -22,19 +22,13 @@ const NAMES: [&str; 10] = [
     "m010_remove_reader_type_column",
 ];
 
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
 /// Runs `args` in `n` processes at once.
 fn concurrently(n: usize, url: &str, args: &[&str]) -> Vec<Run> {
     let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
-            .map(|dir| s.spawn(|| cli(dir, url, args)))
+            .map(|dir| s.spawn(|| cli(BIN, dir, url, args)))
             .collect();
         handles
             .into_iter()
@@ -89,7 +83,7 @@ async fn up_status_down_and_up_again_through_pgbouncer() {
     let url = pgbouncer::url_for(&test_db.name());
     let dir = WorkDir::new();
 
-    let up = cli(&dir, &url, &["up"]).ok();
+    let up = cli(BIN, &dir, &url, &["up"]).ok();
     assert_eq!(applied(&up), NAMES, "{up:#?}");
     assert_eq!(up.stderr_lines().len(), 11, "{up:#?}");
     assert!(
@@ -98,26 +92,26 @@ async fn up_status_down_and_up_again_through_pgbouncer() {
     );
     assert_eq!(applied_names(&db).await, NAMES);
 
-    assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 10);
     assert_eq!(
-        cli(&dir, &url, &["current"]).ok().stdout,
+        cli(BIN, &dir, &url, &["current"]).ok().stdout,
         "m010_remove_reader_type_column\n"
     );
 
-    let down = cli(&dir, &url, &["down", "-n", "1"]).ok();
+    let down = cli(BIN, &dir, &url, &["down", "-n", "1"]).ok();
     assert_eq!(down.stderr_lines().len(), 2, "{down:#?}");
     assert!(
         down.stderr_lines()[0].starts_with("rolled back m010_remove_reader_type_column ("),
         "{down:#?}"
     );
     assert_eq!(applied_names(&db).await, NAMES[..9]);
-    assert_status(&cli(&dir, &url, &["status"]).ok(), 9);
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 9);
 
-    let up = cli(&dir, &url, &["up"]).ok();
+    let up = cli(BIN, &dir, &url, &["up"]).ok();
     assert_eq!(applied(&up), ["m010_remove_reader_type_column"], "{up:#?}");
     assert_eq!(applied_names(&db).await, NAMES);
 
-    let again = cli(&dir, &url, &["up"]).ok();
+    let again = cli(BIN, &dir, &url, &["up"]).ok();
     assert_eq!(again.stderr_lines().len(), 1, "{again:#?}");
     assert!(
         again.stderr_lines()[0].ends_with("; at m010_remove_reader_type_column (head)"),
@@ -154,7 +148,7 @@ async fn six_concurrent_ups_through_pgbouncer_apply_each_migration_once() {
 async fn six_concurrent_statuses_through_pgbouncer() {
     let test_db = TestDb::postgres().await;
     let url = pgbouncer::url_for(&test_db.name());
-    cli(&WorkDir::new(), &url, &["up", "-n", "4"]).ok();
+    cli(BIN, &WorkDir::new(), &url, &["up", "-n", "4"]).ok();
 
     let runs = concurrently(6, &url, &["status"]);
     for status in &runs {
@@ -169,9 +163,9 @@ async fn check_through_pgbouncer() {
     let test_db = TestDb::postgres().await;
     let url = pgbouncer::url_for(&test_db.name());
     let dir = WorkDir::new();
-    cli(&dir, &url, &["up"]).ok();
+    cli(BIN, &dir, &url, &["up"]).ok();
 
-    let check = cli(&dir, &url, &["check"]).ok();
+    let check = cli(BIN, &dir, &url, &["check"]).ok();
     assert_eq!(check.stdout, "", "{check:#?}");
     assert_eq!(
         check.stderr_lines(),
@@ -257,13 +251,14 @@ async fn an_ipv6_literal_host_connects() {
     assert!(url.contains("@[::1]:"), "{url}");
     let dir = WorkDir::new();
 
-    let up = cli(&dir, &url, &["up"]).ok();
+    let up = cli(BIN, &dir, &url, &["up"]).ok();
     assert_eq!(applied(&up), NAMES, "{up:#?}");
     assert_eq!(applied_names(&db).await, NAMES);
-    assert_status(&cli(&dir, &url, &["status"]).ok(), 10);
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 10);
 
     // Nothing listens on port 1: the error says why, by address.
     let refused = cli(
+        BIN,
         &dir,
         "postgres://app:hunter2@[::1]:1/sketch2bim",
         &["status"],
@@ -292,7 +287,7 @@ async fn a_schema_through_pgbouncer_is_refused_rather_than_ignored() {
     let url = pgbouncer::url_for(&test_db.name());
     let dir = WorkDir::new();
 
-    let refused = cli(&dir, &url, &["-s", "tenant", "up"]);
+    let refused = cli(BIN, &dir, &url, &["-s", "tenant", "up"]);
     assert_eq!(refused.code, 1, "{refused:#?}");
     assert_eq!(
         refused.stderr_lines(),
@@ -305,7 +300,7 @@ async fn a_schema_through_pgbouncer_is_refused_rather_than_ignored() {
     assert_eq!(applied_names_in(&db, "public").await, 0);
 
     // Directly, the same run migrates that schema.
-    cli(&dir, test_db.url(), &["-s", "tenant", "up"]).ok();
+    cli(BIN, &dir, test_db.url(), &["-s", "tenant", "up"]).ok();
     assert_eq!(applied_names_in(&db, "tenant").await, 10);
     assert_eq!(applied_names_in(&db, "public").await, 0);
 }
@@ -363,7 +358,7 @@ async fn six_concurrent_ups_adopt_an_alembic_database_once_through_pgbouncer() {
     );
 
     let dir = WorkDir::new();
-    let dropped = cli(&dir, &url, &["drop-alembic-version"]).ok();
+    let dropped = cli(BIN, &dir, &url, &["drop-alembic-version"]).ok();
     assert_eq!(
         dropped.stderr_lines(),
         vec!["sketch2bim: dropped alembic_version"]

@@ -7,17 +7,11 @@ use std::process::Command;
 
 use sea_orm::ConnectionTrait;
 use test_support::TestDb;
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{WorkDir, cli};
 use test_support::walk::{applied_names, catalog};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 const CRATE: &str = env!("CARGO_MANIFEST_DIR");
-
-fn cli(bin: &str, dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(bin, dir.path(), &[], &all)
-}
 
 /// A copy of this migrator crate, outside the workspace, to generate into.
 fn copy_crate(to: &Path) {
