@@ -7,22 +7,11 @@
 use migration_core::runner::History;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use sea_orm_migration::MigratorTrait;
-use test_support::cli::{Run, WorkDir, run};
+use test_support::cli::{WorkDir, cli};
+use test_support::db::exec;
 use test_support::{Backend, TestDb, alembic};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
-
-fn cli(dir: &WorkDir, url: &str, args: &[&str]) -> Run {
-    let mut all = vec!["-u", url];
-    all.extend_from_slice(args);
-    run(BIN, dir.path(), &[], &all)
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str) {
-    if let Err(e) = db.execute_unprepared(sql).await {
-        panic!("{sql}: {e}");
-    }
-}
 
 /// Each migration's checksum as rendered for PostgreSQL. They change only if
 /// a migration's statements change: migrations are frozen history, so a
@@ -180,10 +169,10 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(recorded(&db).await, all_recorded(backend));
 
-    let verify = cli(&dir, url, &["verify"]).ok();
+    let verify = cli(BIN, &dir, url, &["verify"]).ok();
     let width = names().iter().map(|n| n.len()).max().unwrap_or(0);
     let ok: Vec<String> = names().iter().map(|n| format!("{n:width$}  ok")).collect();
     assert_eq!(verify.stdout_lines(), ok);
@@ -202,7 +191,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     )
     .await;
 
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(status.stderr_lines(), vec![format!("warning: {EDITED}")]);
     let marked: Vec<&str> = status
         .stdout_lines()
@@ -211,7 +200,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
         .collect();
     assert_eq!(marked.len(), 1, "{status:#?}");
     assert!(marked[0].starts_with("m003_add_batch_id_to_jobs "));
-    let json = cli(&dir, url, &["status", "--format", "json"]).ok();
+    let json = cli(BIN, &dir, url, &["status", "--format", "json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     let verdicts: Vec<&str> = doc["migrations"]
         .as_array()
@@ -223,7 +212,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     want[2] = "edited";
     assert_eq!(verdicts, want);
 
-    let verify = cli(&dir, url, &["verify"]);
+    let verify = cli(BIN, &dir, url, &["verify"]);
     assert_eq!(verify.code, 1, "{verify:#?}");
     assert_eq!(
         verify.stdout_lines()[2],
@@ -242,7 +231,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     );
 
     // `up` flags it and goes on: nothing it applies depends on the edit.
-    let up = cli(&dir, url, &["up"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(up.stderr_lines()[0], EDITED);
     assert_eq!(up.stderr_lines().len(), 2, "{up:#?}");
     // So does the startup API, in its report.
@@ -260,7 +249,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
          m003_add_batch_id_to_jobs (review, then run repair)"
     );
 
-    let repair = cli(&dir, url, &["repair"]).ok();
+    let repair = cli(BIN, &dir, url, &["repair"]).ok();
     assert_eq!(
         repair.stderr_lines(),
         vec![
@@ -269,8 +258,8 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
         ]
     );
     assert_eq!(recorded(&db).await, all_recorded(backend));
-    cli(&dir, url, &["verify"]).ok();
-    let again = cli(&dir, url, &["repair"]).ok();
+    cli(BIN, &dir, url, &["verify"]).ok();
+    let again = cli(BIN, &dir, url, &["repair"]).ok();
     assert_eq!(
         again.stderr_lines(),
         vec![
@@ -298,10 +287,10 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
 
-    let verify = cli(&dir, url, &["verify"]).ok();
+    let verify = cli(BIN, &dir, url, &["verify"]).ok();
     assert!(
         verify
             .stdout_lines()
@@ -317,12 +306,12 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
              run repair to record them"
         ]
     );
-    cli(&dir, url, &["status"]).ok();
+    cli(BIN, &dir, url, &["status"]).ok();
     assert!(!has_checksum_column(&db).await, "a read command added it");
 
-    cli(&dir, url, &["down", "-n", "1"]).ok();
+    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
     assert!(!has_checksum_column(&db).await, "down added it");
-    let dry = cli(&dir, url, &["up", "--dry-run"]).ok();
+    let dry = cli(BIN, &dir, url, &["up", "--dry-run"]).ok();
     assert_eq!(
         &dry.stdout_lines()[..2],
         &[
@@ -336,7 +325,7 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
             .to_owned()
         ]
     );
-    cli(&dir, url, &["up"]).ok();
+    cli(BIN, &dir, url, &["up"]).ok();
     let mut want: Vec<(String, Option<String>)> =
         names().iter().map(|n| ((*n).to_owned(), None)).collect();
     want[9].1 = Some(expected(backend)[9].1.to_owned());
@@ -353,7 +342,7 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
         .expect("get_applied_migrations");
     assert_eq!(applied.len(), 10);
 
-    let repair = cli(&dir, url, &["repair"]).ok();
+    let repair = cli(BIN, &dir, url, &["repair"]).ok();
     assert_eq!(
         repair.stderr_lines().last().copied(),
         Some(
@@ -386,17 +375,17 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
     let dir = WorkDir::new();
     let url = test_db.url();
     alembic::build(&db, "sketch2bim", 5).await;
-    cli(&dir, url, &["adopt"]).ok();
+    cli(BIN, &dir, url, &["adopt"]).ok();
     assert_eq!(recorded(&db).await, all_recorded(Backend::Postgres)[..5]);
 
     // m006 recorded the way sea-orm's CLI records it.
-    cli(&dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
+    cli(BIN, &dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
     exec(
         &db,
         "UPDATE seaql_migrations SET checksum = NULL WHERE version = 'm006_remove_api_keys'",
     )
     .await;
-    let verify = cli(&dir, url, &["verify"]).ok();
+    let verify = cli(BIN, &dir, url, &["verify"]).ok();
     let history = History::of::<sketch2bim_migration::Migrator>();
     assert_eq!(history.names().len(), 10);
     assert_eq!(
@@ -407,6 +396,6 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
              repair to record it"
         ]
     );
-    let status = cli(&dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(status.stderr, "", "an unrecorded checksum is no warning");
 }
