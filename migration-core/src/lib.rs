@@ -16,14 +16,19 @@
 //! - [`cli`]: the command line both binaries share.
 
 pub mod adopt;
+#[cfg(feature = "tooling")]
 mod autogen;
 pub mod catalog;
+#[cfg(feature = "tooling")]
 pub mod check;
 pub mod checksum;
+#[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "tooling")]
 pub mod dry_run;
 pub mod embed;
 mod error;
+#[cfg(feature = "tooling")]
 mod generate;
 pub mod history;
 pub mod lock;
@@ -31,6 +36,7 @@ pub mod lock_wait;
 mod record;
 mod rt;
 pub mod runner;
+#[cfg(feature = "tooling")]
 pub mod schema;
 pub mod sql;
 pub mod startup;

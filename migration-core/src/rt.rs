@@ -23,6 +23,7 @@ pub(crate) async fn sleep(duration: Duration) {
 }
 
 /// Runs `future` to completion on a new runtime (for the CLI's `main`).
+#[cfg(feature = "cli")]
 pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> std::io::Result<T> {
     #[cfg(feature = "runtime-tokio")]
     {
