@@ -426,3 +426,84 @@ async fn read_sqlite<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     }
     Ok(catalog)
 }
+
+/// An identifier as PostgreSQL's `quote_ident` writes it: bare when it is
+/// lower-case letters, digits and underscores, starts with a letter or an
+/// underscore and is not a keyword PostgreSQL restricts anywhere (`on`,
+/// `to`, `when`, `user`, `position`…); otherwise in double quotes, inner
+/// quotes doubled. The keywords are those of PostgreSQL 17, so a name that
+/// only newer servers reserve (`json_table`, `system_user`) is quoted too
+/// and a schema file loads on either.
+pub fn quote_ident(name: &str) -> String {
+    let bare = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && KEYWORDS.binary_search(&name).is_err();
+    if bare {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// The keywords `quote_ident` quotes (PostgreSQL's reserved, column-name and
+/// type-or-function-name keywords, through PostgreSQL 17), sorted.
+#[rustfmt::skip]
+const KEYWORDS: &[&str] = &[
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+    "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
+    "check", "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create",
+    "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+    "current_timestamp", "current_user", "dec", "decimal", "default", "deferrable", "desc",
+    "distinct", "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float",
+    "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having",
+    "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect", "interval", "into",
+    "is", "isnull", "join", "json", "json_array", "json_arrayagg", "json_exists", "json_object",
+    "json_objectagg", "json_query", "json_scalar", "json_serialize", "json_table", "json_value",
+    "lateral", "leading", "least", "left", "like", "limit", "localtime", "localtimestamp",
+    "merge_action", "national", "natural", "nchar", "none", "normalize", "not", "notnull", "null",
+    "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps",
+    "overlay", "placing", "position", "precision", "primary", "real", "references", "returning",
+    "right", "row", "select", "session_user", "setof", "similar", "smallint", "some", "substring",
+    "symmetric", "system_user", "table", "tablesample", "then", "time", "timestamp", "to",
+    "trailing", "treat", "trim", "true", "union", "unique", "user", "using", "values", "varchar",
+    "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat",
+    "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
+    "xmlserialize", "xmltable",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::{KEYWORDS, quote_ident};
+
+    #[test]
+    fn keywords_are_sorted_for_the_binary_search() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn identifiers_are_quoted_as_postgres_quotes_them() {
+        for (name, quoted) in [
+            ("users", "users"),
+            ("_x1", "_x1"),
+            ("user", "\"user\""),
+            ("on", "\"on\""),
+            ("to", "\"to\""),
+            ("when", "\"when\""),
+            ("position", "\"position\""),
+            ("name", "name"),
+            ("type", "type"),
+            ("Mixed", "\"Mixed\""),
+            ("1st", "\"1st\""),
+            ("a b", "\"a b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("", "\"\""),
+        ] {
+            assert_eq!(quote_ident(name), quoted, "{name}");
+        }
+    }
+}

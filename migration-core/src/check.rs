@@ -28,7 +28,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use crate::Error;
-use crate::catalog::{Catalog, Column, Sequence, Table};
+use crate::catalog::{Catalog, Column, Sequence, Table, quote_ident};
 
 /// The `CREATE` statements of an application's entities for one database,
 /// tables in dependency order (`entities::sketch2bim::statements`).
@@ -289,23 +289,6 @@ fn fk_action(action: ForeignKeyAction) -> Option<&'static str> {
         ForeignKeyAction::SetNull => Some("SET NULL"),
         ForeignKeyAction::SetDefault => Some("SET DEFAULT"),
         _ => None,
-    }
-}
-
-/// An identifier as PostgreSQL prints it: bare when it is lower case
-/// letters, digits and underscores, else in double quotes.
-fn quote_ident(name: &str) -> String {
-    let bare = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if bare {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::{Catalog, Table};
+use crate::catalog::{Catalog, Table, quote_ident as ident};
 
 /// The SQL recreating `catalog`, after `header` (comment lines).
 pub fn dump(catalog: &Catalog, header: &str) -> String {
@@ -186,46 +186,6 @@ fn unqualified(definition: &str) -> String {
     }
 }
 
-/// Quotes an identifier only where PostgreSQL needs it.
-fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&name);
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-/// Reserved words that appear as column names in these schemas, and a few
-/// more that commonly do.
-const RESERVED: &[&str] = &[
-    "all",
-    "user",
-    "order",
-    "group",
-    "table",
-    "check",
-    "default",
-    "primary",
-    "references",
-    "select",
-    "where",
-    "from",
-    "limit",
-    "offset",
-    "column",
-    "constraint",
-    "end",
-    "desc",
-];
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -238,10 +198,53 @@ mod tests {
         );
     }
 
+    /// Tables and columns named by keywords, a foreign key between them
+    /// and an index: every name quoted where PostgreSQL needs it.
     #[test]
-    fn identifiers_are_quoted_only_when_needed() {
-        assert_eq!(super::ident("users"), "users");
-        assert_eq!(super::ident("user"), "\"user\"");
-        assert_eq!(super::ident("Mixed"), "\"Mixed\"");
+    fn keywords_are_quoted_and_tables_follow_what_they_reference() {
+        use crate::catalog::{Catalog, Column, Table};
+        let column = |name: &str, data_type: &str, not_null| Column {
+            name: name.to_owned(),
+            position: 0,
+            data_type: data_type.to_owned(),
+            not_null,
+            default: None,
+            identity: None,
+        };
+        let mut catalog = Catalog::default();
+        let mut on = Table {
+            columns: vec![column("to", "integer", true), column("when", "text", false)],
+            ..Table::default()
+        };
+        on.constraints
+            .insert("on_pkey".into(), "PRIMARY KEY (\"to\")".into());
+        on.indexes.insert(
+            "on_pkey".into(),
+            "CREATE UNIQUE INDEX on_pkey ON public.\"on\" USING btree (\"to\")".into(),
+        );
+        on.indexes.insert(
+            "ix_on_when".into(),
+            "CREATE INDEX ix_on_when ON public.\"on\" USING btree (\"when\")".into(),
+        );
+        let mut at = Table {
+            columns: vec![column("user", "integer", false)],
+            ..Table::default()
+        };
+        at.constraints.insert(
+            "at_user_fkey".into(),
+            "FOREIGN KEY (\"user\") REFERENCES \"on\"(\"to\") ON DELETE CASCADE".into(),
+        );
+        catalog.tables.insert("on".into(), on);
+        catalog.tables.insert("at".into(), at);
+        assert_eq!(
+            super::dump(&catalog, "header"),
+            "-- header\n\n\
+             CREATE TABLE \"on\" (\n    \"to\" integer NOT NULL,\n    \"when\" text\n);\n\
+             ALTER TABLE \"on\" ADD CONSTRAINT on_pkey PRIMARY KEY (\"to\");\n\
+             CREATE INDEX ix_on_when ON \"on\" USING btree (\"when\");\n\n\
+             CREATE TABLE at (\n    \"user\" integer\n);\n\n\
+             ALTER TABLE at ADD CONSTRAINT at_user_fkey FOREIGN KEY (\"user\") \
+             REFERENCES \"on\"(\"to\") ON DELETE CASCADE;\n"
+        );
     }
 }
