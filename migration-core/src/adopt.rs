@@ -227,7 +227,7 @@ pub(crate) async fn differences(
     let mut have = Catalog::read(db, &exclude)
         .await
         .map_err(Error::db("reading the schema before adoption"))?;
-    let mut want = expected(db, history, count).await?;
+    let want = expected(db, history, count).await?;
     for (name, table) in &mut have.tables {
         let Some(wanted) = want.tables.get(name) else {
             continue;
@@ -245,29 +245,7 @@ pub(crate) async fn differences(
             }
         }
     }
-    for catalog in [&mut have, &mut want] {
-        for table in catalog.tables.values_mut() {
-            for definition in table.indexes.values_mut() {
-                *definition = unqualified_index(definition);
-            }
-        }
-    }
     Ok(have.diff(&want, false))
-}
-
-/// An index definition without the schema `pg_get_indexdef` puts before the
-/// table's name (the scratch schema's is not the database's).
-fn unqualified_index(definition: &str) -> String {
-    let Some(on) = definition.find(" ON ") else {
-        return definition.to_owned();
-    };
-    let start = on + " ON ".len();
-    let rest = &definition[start..];
-    let end = rest.find(" USING ").unwrap_or(rest.len());
-    match rest[..end].rfind('.') {
-        Some(dot) => format!("{}{}", &definition[..start], &rest[dot + 1..]),
-        None => definition.to_owned(),
-    }
 }
 
 /// Whether two default expressions of a column of type `data_type` give the
@@ -424,27 +402,4 @@ pub(crate) async fn drop_alembic_version(
         .await
         .map_err(Error::db(format!("dropping {ALEMBIC_TABLE}")))?;
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unqualified_index;
-
-    #[test]
-    fn index_definitions_lose_their_schema() {
-        assert_eq!(
-            unqualified_index("CREATE INDEX ix_jobs_id ON public.jobs USING btree (id)"),
-            "CREATE INDEX ix_jobs_id ON jobs USING btree (id)"
-        );
-        assert_eq!(
-            unqualified_index(
-                "CREATE UNIQUE INDEX uq ON \"kvshvl_adoption_check_1\".users USING btree (email)"
-            ),
-            "CREATE UNIQUE INDEX uq ON users USING btree (email)"
-        );
-        assert_eq!(
-            unqualified_index("CREATE INDEX ix ON jobs USING btree (id)"),
-            "CREATE INDEX ix ON jobs USING btree (id)"
-        );
-    }
 }

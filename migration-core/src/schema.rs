@@ -4,9 +4,7 @@
 //! position order, primary keys and unique constraints, indexes, then
 //! foreign keys and sequence ownership. Bookkeeping tables are left out.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::catalog::{Catalog, Table};
+use crate::catalog::{Catalog, ConstraintKind, quote_ident as ident};
 
 /// The SQL recreating `catalog`, after `header` (comment lines).
 pub fn dump(catalog: &Catalog, header: &str) -> String {
@@ -40,7 +38,7 @@ pub fn dump(catalog: &Catalog, header: &str) -> String {
     }
 
     let mut foreign_keys = Vec::new();
-    for name in dependency_order(catalog) {
+    for name in catalog.creation_order() {
         let table = &catalog.tables[name];
         out.push_str(&format!("CREATE TABLE {} (\n", ident(name)));
         let columns: Vec<String> = table
@@ -64,24 +62,27 @@ pub fn dump(catalog: &Catalog, header: &str) -> String {
             .collect();
         out.push_str(&columns.join(",\n"));
         out.push_str("\n);\n");
-        for (constraint, definition) in &table.constraints {
+        for (constraint_name, constraint) in &table.constraints {
             let statement = format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {definition};\n",
+                "ALTER TABLE {} ADD CONSTRAINT {} {};\n",
                 ident(name),
-                ident(constraint)
+                ident(constraint_name),
+                constraint.definition
             );
-            if definition.starts_with("FOREIGN KEY") {
+            // After every table, as the tables they reference may come later
+            // (a reference cycle).
+            if matches!(constraint.kind, ConstraintKind::ForeignKey(_)) {
                 foreign_keys.push(statement);
             } else {
                 out.push_str(&statement);
             }
         }
-        for (index, definition) in &table.indexes {
+        for (index_name, index) in &table.indexes {
             // Primary keys and unique constraints bring their own index.
-            if table.constraints.contains_key(index) {
+            if table.constraints.contains_key(index_name) {
                 continue;
             }
-            out.push_str(&unqualified(definition));
+            out.push_str(&index.definition);
             out.push_str(";\n");
         }
         out.push('\n');
@@ -128,120 +129,65 @@ fn is_identity(catalog: &Catalog, owner: Option<&str>) -> bool {
         .is_some_and(|c| c.identity.is_some())
 }
 
-/// Tables so that each comes after those it references; ties by name.
-fn dependency_order(catalog: &Catalog) -> Vec<&str> {
-    let references = |table: &Table| -> BTreeSet<String> {
-        table
-            .constraints
-            .values()
-            .filter_map(|d| d.split_once(" REFERENCES ").map(|(_, rest)| rest))
-            .filter_map(|rest| rest.split('(').next())
-            .map(|t| t.trim().trim_matches('"').to_owned())
-            .collect()
-    };
-    let deps: BTreeMap<&str, BTreeSet<String>> = catalog
-        .tables
-        .iter()
-        .map(|(name, t)| {
-            let mut refs = references(t);
-            refs.remove(name);
-            (name.as_str(), refs)
-        })
-        .collect();
-    let mut done: Vec<&str> = Vec::new();
-    while done.len() < deps.len() {
-        let next = deps
-            .iter()
-            .find(|(name, refs)| {
-                !done.contains(name)
-                    && refs
-                        .iter()
-                        .all(|r| done.contains(&r.as_str()) || !deps.contains_key(r.as_str()))
-            })
-            .map(|(name, _)| *name)
-            // A reference cycle: take the first remaining table; its foreign
-            // keys come at the end anyway.
-            .or_else(|| deps.keys().find(|n| !done.contains(n)).copied());
-        match next {
-            Some(name) => done.push(name),
-            None => break,
-        }
-    }
-    done
-}
-
-/// `CREATE INDEX x ON public.t …` → `CREATE INDEX x ON t …`, so the file
-/// recreates the schema wherever it is run.
-fn unqualified(definition: &str) -> String {
-    match definition.split_once(" ON ") {
-        Some((head, rest)) => match rest.split_once('.') {
-            Some((schema, tail))
-                if !schema.contains(' ') && !schema.contains('(') && tail.contains(" USING ") =>
-            {
-                format!("{head} ON {tail}")
-            }
-            _ => definition.to_owned(),
-        },
-        None => definition.to_owned(),
-    }
-}
-
-/// Quotes an identifier only where PostgreSQL needs it.
-fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&name);
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-/// Reserved words that appear as column names in these schemas, and a few
-/// more that commonly do.
-const RESERVED: &[&str] = &[
-    "all",
-    "user",
-    "order",
-    "group",
-    "table",
-    "check",
-    "default",
-    "primary",
-    "references",
-    "select",
-    "where",
-    "from",
-    "limit",
-    "offset",
-    "column",
-    "constraint",
-    "end",
-    "desc",
-];
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn index_definitions_lose_their_schema() {
-        assert_eq!(
-            super::unqualified(
-                "CREATE UNIQUE INDEX ix_users_email ON public.users USING btree (email)"
-            ),
-            "CREATE UNIQUE INDEX ix_users_email ON users USING btree (email)"
-        );
+    use crate::catalog::{Catalog, Column, Constraint, FkAction, ForeignKey, Index, Table};
+
+    fn column(name: &str, data_type: &str, not_null: bool) -> Column {
+        Column {
+            name: name.to_owned(),
+            position: 0,
+            data_type: data_type.to_owned(),
+            not_null,
+            default: None,
+            identity: None,
+        }
     }
 
+    /// Tables and columns named by keywords, a foreign key between them
+    /// and an index: every name quoted where PostgreSQL needs it.
     #[test]
-    fn identifiers_are_quoted_only_when_needed() {
-        assert_eq!(super::ident("users"), "users");
-        assert_eq!(super::ident("user"), "\"user\"");
-        assert_eq!(super::ident("Mixed"), "\"Mixed\"");
+    fn keywords_are_quoted_and_tables_follow_what_they_reference() {
+        let mut catalog = Catalog::default();
+        let mut on = Table {
+            columns: vec![column("to", "integer", true), column("when", "text", false)],
+            ..Table::default()
+        };
+        on.constraints
+            .insert("on_pkey".into(), Constraint::primary_key(vec!["to".into()]));
+        on.indexes.insert(
+            "on_pkey".into(),
+            Index::on_columns("on_pkey", "on", "btree", true, vec!["to".into()]),
+        );
+        on.indexes.insert(
+            "ix_on_when".into(),
+            Index::on_columns("ix_on_when", "on", "btree", false, vec!["when".into()]),
+        );
+        let mut at = Table {
+            columns: vec![column("user", "integer", false)],
+            ..Table::default()
+        };
+        at.constraints.insert(
+            "at_user_fkey".into(),
+            Constraint::foreign_key(ForeignKey {
+                columns: vec!["user".into()],
+                to_table: "on".into(),
+                to_columns: vec!["to".into()],
+                on_update: FkAction::NoAction,
+                on_delete: FkAction::Cascade,
+            }),
+        );
+        catalog.tables.insert("on".into(), on);
+        catalog.tables.insert("at".into(), at);
+        assert_eq!(
+            super::dump(&catalog, "header"),
+            "-- header\n\n\
+             CREATE TABLE \"on\" (\n    \"to\" integer NOT NULL,\n    \"when\" text\n);\n\
+             ALTER TABLE \"on\" ADD CONSTRAINT on_pkey PRIMARY KEY (\"to\");\n\
+             CREATE INDEX ix_on_when ON \"on\" USING btree (\"when\");\n\n\
+             CREATE TABLE at (\n    \"user\" integer\n);\n\n\
+             ALTER TABLE at ADD CONSTRAINT at_user_fkey FOREIGN KEY (\"user\") \
+             REFERENCES \"on\"(\"to\") ON DELETE CASCADE;\n"
+        );
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{
     ColumnDef, ColumnType, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement, PgInterval,
     Table, TableCreateStatement,
 };
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use test_support::cli::{Run, WorkDir, cli};
 use test_support::{Backend, TestDb};
 
@@ -215,6 +215,95 @@ async fn every_column_type_is_named_as_postgres_names_it() {
             .to_owned(),
     ];
     assert_derived_as_built("every type", &[kinds, members], &indexes).await;
+}
+
+/// Tables, columns, constraints and indexes named by keywords (`on`, `to`,
+/// `when`, `user`, `order`, `table`, `select`).
+fn keyword_named() -> (Vec<TableCreateStatement>, Vec<IndexCreateStatement>) {
+    let on = Table::create()
+        .table("on")
+        .col(
+            ColumnDef::new("to")
+                .integer()
+                .auto_increment()
+                .primary_key(),
+        )
+        .col(ColumnDef::new("when").text().unique_key())
+        .col(ColumnDef::new("user").integer())
+        .to_owned();
+    let order = Table::create()
+        .table("order")
+        .col(ColumnDef::new("id").integer().not_null().primary_key())
+        .col(ColumnDef::new("table").integer())
+        .foreign_key(
+            ForeignKey::create()
+                .from("order", "table")
+                .to("on", "to")
+                .on_delete(ForeignKeyAction::SetNull),
+        )
+        .to_owned();
+    let indexes = vec![
+        Index::create()
+            .name("select")
+            .table("on")
+            .col("user")
+            .to_owned(),
+        Index::create()
+            .name("ix_order_table")
+            .table("order")
+            .col("table")
+            .to_owned(),
+    ];
+    (vec![on, order], indexes)
+}
+
+#[tokio::test]
+async fn keyword_names_are_derived_quoted_as_postgres_quotes_them() {
+    let (tables, indexes) = keyword_named();
+    assert_derived_as_built("keywords", &tables, &indexes).await;
+}
+
+#[tokio::test]
+async fn a_schema_dump_quotes_keyword_names_and_loads_back() {
+    let (tables, indexes) = keyword_named();
+    let origin = TestDb::postgres().await;
+    let db = origin.connect().await;
+    for table in &tables {
+        db.execute(table).await.expect("create a table");
+    }
+    for index in &indexes {
+        db.execute(index).await.expect("create an index");
+    }
+    let built = Catalog::read(&db, &[]).await.expect("read the catalog");
+    let _ = db.close().await;
+    let dump = migration_core::schema::dump(&built, "keywords");
+    for line in [
+        "CREATE TABLE \"on\" (",
+        "    \"to\" integer DEFAULT nextval('on_to_seq'::regclass) NOT NULL,",
+        "    \"when\" text,",
+        "ALTER TABLE \"on\" ADD CONSTRAINT on_when_key UNIQUE (\"when\");",
+        "CREATE INDEX \"select\" ON \"on\" USING btree (\"user\");",
+        "ALTER TABLE \"order\" ADD CONSTRAINT order_table_fkey FOREIGN KEY (\"table\") \
+         REFERENCES \"on\"(\"to\") ON DELETE SET NULL;",
+        "ALTER SEQUENCE on_to_seq OWNED BY \"on\".\"to\";",
+    ] {
+        assert!(dump.lines().any(|l| l == line), "{line}\n{dump}");
+    }
+
+    let copy = TestDb::postgres().await;
+    let db = copy.connect().await;
+    let txn = db.begin().await.expect("a transaction");
+    if let Err(e) = txn.execute_unprepared(&dump).await {
+        panic!("loading the dump failed: {e}\n{dump}");
+    }
+    txn.commit().await.expect("commit");
+    let loaded = Catalog::read(&db, &[]).await.expect("read the catalog");
+    let _ = db.close().await;
+    let diff = loaded.diff(&built, true);
+    assert!(
+        diff.is_empty(),
+        "the dump does not recreate the catalog: {diff:#?}"
+    );
 }
 
 /// A login role that may only read: CONNECT on the database, USAGE on its

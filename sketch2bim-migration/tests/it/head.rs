@@ -159,22 +159,25 @@ async fn head_schema_on_postgres_is_the_contracts() {
     );
 
     let members = &head.tables["organization_members"].constraints;
-    assert_eq!(members["uq_org_user"], "UNIQUE (organization_id, user_id)");
     assert_eq!(
-        members["organization_members_user_id_fkey"],
+        members["uq_org_user"].definition,
+        "UNIQUE (organization_id, user_id)"
+    );
+    assert_eq!(
+        members["organization_members_user_id_fkey"].definition,
         "FOREIGN KEY (user_id) REFERENCES users(id)"
     );
     assert_eq!(
-        head.tables["iterations"].constraints["iterations_parent_iteration_id_fkey"],
+        head.tables["iterations"].constraints["iterations_parent_iteration_id_fkey"].definition,
         "FOREIGN KEY (parent_iteration_id) REFERENCES iterations(id)"
     );
     assert_eq!(
-        head.tables["jobs"].indexes["ix_jobs_id"],
-        "CREATE INDEX ix_jobs_id ON public.jobs USING btree (id)"
+        head.tables["jobs"].indexes["ix_jobs_id"].definition,
+        "CREATE INDEX ix_jobs_id ON jobs USING btree (id)"
     );
     assert_eq!(
-        head.tables["users"].indexes["ix_users_email"],
-        "CREATE UNIQUE INDEX ix_users_email ON public.users USING btree (email)"
+        head.tables["users"].indexes["ix_users_email"].definition,
+        "CREATE UNIQUE INDEX ix_users_email ON users USING btree (email)"
     );
     assert_eq!(
         head.index_names(),
