@@ -57,12 +57,8 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
         .collect::<Result<_, _>>()
         .map_err(Error::db(format!("reading {ALEMBIC_TABLE}")))?;
     let known = history.names().len();
-    let range = format!("001 … {known:03}");
     match found.as_slice() {
-        [] => Err(Error::Refused(format!(
-            "{ALEMBIC_TABLE} is empty, so the Alembic revision of this database is unknown; \
-             nothing was changed"
-        ))),
+        [] => Err(Error::AlembicVersionEmpty),
         [revision] => match revision.parse::<usize>() {
             Ok(n) if (1..=known).contains(&n) && *revision == format!("{n:03}") => {
                 Ok(Some(AlembicRevision {
@@ -70,19 +66,14 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
                     count: n,
                 }))
             }
-            _ => Err(Error::Refused(format!(
-                "{ALEMBIC_TABLE} records revision '{revision}', which this binary does not know \
-                 (it knows {range}); nothing was changed"
-            ))),
+            _ => Err(Error::AlembicRevisionUnknown {
+                revision: revision.clone(),
+                known,
+            }),
         },
-        many => Err(Error::Refused(format!(
-            "{ALEMBIC_TABLE} holds {} rows ({}) where Alembic keeps one; nothing was changed",
-            many.len(),
-            many.iter()
-                .map(|r| format!("'{r}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        many => Err(Error::AlembicVersionRows {
+            revisions: many.to_vec(),
+        }),
     }
 }
 
@@ -393,10 +384,7 @@ pub(crate) async fn drop_alembic_version(
         return Ok(false);
     }
     if !tracked {
-        return Err(Error::Refused(format!(
-            "{ALEMBIC_TABLE} is this database's only record of its migrations: run `up` \
-             (or `adopt`) first; nothing was changed"
-        )));
+        return Err(Error::AlembicOnlyRecord);
     }
     db.execute_unprepared(&format!("DROP TABLE {ALEMBIC_TABLE}"))
         .await

@@ -238,9 +238,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     let outcome = crate::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
     let result = match outcome {
         Ok(result) => result,
-        Err(e) => Err(Error::Refused(format!(
-            "cannot start the async runtime: {e}"
-        ))),
+        Err(source) => Err(Error::Runtime { source }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -442,10 +440,11 @@ fn refuse_remote_destruction(command: &Command, target: &Target) -> Result<(), E
         crate::target::HostFrom::Url => String::new(),
         _ => format!(" ({remote})"),
     };
-    Err(Error::Refused(format!(
-        "{what} on the remote database {target}{server} drops data; run it again with --yes \
-         if that is what you want"
-    )))
+    Err(Error::RemoteDestructive {
+        what,
+        target: target.to_string(),
+        server,
+    })
 }
 
 async fn execute(
@@ -786,10 +785,10 @@ async fn autogenerate(
     name: &str,
 ) -> Result<(), Error> {
     let Some(entities) = entities else {
-        return Err(Error::Refused(format!(
-            "this {}-migration binary was built without entities to generate from",
-            database.name
-        )));
+        return Err(Error::NoEntities {
+            database: database.name,
+            purpose: "generate from",
+        });
     };
     let state = runner::read_state(db, history).await?;
     state.refuse_unknown()?;
@@ -799,11 +798,9 @@ async fn autogenerate(
         .filter(|n| !state.applied.iter().any(|a| a.name == *n))
         .collect();
     if !pending.is_empty() || state.alembic.is_some() {
-        return Err(Error::Refused(format!(
-            "the database is not at head ({} pending): run up first, so the new migration \
-             starts where the others end",
-            pending.join(", ")
-        )));
+        return Err(Error::NotAtHead {
+            pending: pending.into_iter().map(str::to_owned).collect(),
+        });
     }
     let have = crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
         .await
@@ -827,10 +824,10 @@ async fn check(
     entities: Option<EntityStatements>,
 ) -> Result<(), Error> {
     let Some(entities) = entities else {
-        return Err(Error::Refused(format!(
-            "this {}-migration binary was built without entities to check against",
-            database.name
-        )));
+        return Err(Error::NoEntities {
+            database: database.name,
+            purpose: "check against",
+        });
     };
     let have =
         crate::catalog::Catalog::read(db, &["seaql_migrations", crate::adopt::ALEMBIC_TABLE])
@@ -849,11 +846,7 @@ async fn check(
     for line in &differences {
         println!("{line}");
     }
-    Err(Error::Refused(format!(
-        "the database differs from the entities in {} place{} (listed above)",
-        differences.len(),
-        if differences.len() == 1 { "" } else { "s" }
-    )))
+    Err(Error::EntityDrift { differences })
 }
 
 async fn schema_dump(
@@ -863,9 +856,9 @@ async fn schema_dump(
     output: Option<&std::path::Path>,
 ) -> Result<(), Error> {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return Err(Error::Refused(
-            "schema dump reads PostgreSQL's catalog: point -u at a PostgreSQL database".into(),
-        ));
+        return Err(Error::PostgresOnly {
+            command: "schema dump",
+        });
     }
     let state = runner::read_state(db, history).await?;
     let catalog =

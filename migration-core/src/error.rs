@@ -175,10 +175,31 @@ pub enum Error {
         differences: Vec<String>,
     },
 
-    /// `adopt` found nothing to take over, or was asked for a position that
-    /// contradicts what the database records.
-    #[error("{0}")]
-    Adoption(String),
+    /// `adopt --at` names another position than the Alembic revision the
+    /// database records.
+    #[error(
+        "alembic_version records revision {revision}, which is {recorded}, not {asked}: run \
+         adopt without --at to adopt it at its recorded revision; nothing was changed"
+    )]
+    AdoptAtOtherRevision {
+        revision: String,
+        recorded: String,
+        asked: String,
+    },
+
+    /// `adopt --at` on a database that already records its migrations.
+    #[error(
+        "the database already records its migrations (at {current}): adopt --at only baselines \
+         a database that records none; nothing was changed"
+    )]
+    AlreadyRecorded { current: String },
+
+    /// `adopt` on a database with neither `alembic_version` nor records.
+    #[error(
+        "nothing to adopt: the database has no alembic_version and records no migrations; to \
+         baseline a database that already has a migration's schema, run adopt --at <migration>"
+    )]
+    NothingToAdopt,
 
     /// The first migration found its tables already there, in a database that
     /// records no migrations: it was built some other way.
@@ -218,9 +239,137 @@ pub enum Error {
     )]
     Edited { names: Vec<String> },
 
-    /// A command refused to run as asked.
-    #[error("{0}")]
-    Refused(String),
+    /// The connection pool cannot hold the migration lock and run a
+    /// migration at once.
+    #[error(
+        "the connection pool allows {max} connection(s); migrating needs 2 (one holds the \
+         migration lock): set max_connections to at least 2"
+    )]
+    PoolTooSmall { max: u32 },
+
+    /// No schema of the connection's search path exists.
+    #[error(
+        "no schema to migrate: none of the search path ({search_path}) exists in the database; \
+         create the schema first"
+    )]
+    SchemaMissing { search_path: String },
+
+    /// `-s`/`--database-schema` names no usable schema.
+    #[error("{reason}")]
+    InvalidSchemaName { reason: String },
+
+    /// `alembic_version` exists but holds no row.
+    #[error(
+        "alembic_version is empty, so the Alembic revision of this database is unknown; nothing \
+         was changed"
+    )]
+    AlembicVersionEmpty,
+
+    /// `alembic_version` names a revision this binary does not have.
+    #[error(
+        "alembic_version records revision '{revision}', which this binary does not know (it \
+         knows 001 … {known:03}); nothing was changed"
+    )]
+    AlembicRevisionUnknown { revision: String, known: usize },
+
+    /// `alembic_version` holds several rows.
+    #[error(
+        "alembic_version holds {} rows ({}) where Alembic keeps one; nothing was changed",
+        revisions.len(),
+        revisions.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ")
+    )]
+    AlembicVersionRows { revisions: Vec<String> },
+
+    /// `drop-alembic-version` on a database that records nothing else.
+    #[error(
+        "alembic_version is this database's only record of its migrations: run `up` (or \
+         `adopt`) first; nothing was changed"
+    )]
+    AlembicOnlyRecord,
+
+    /// `down --to NAME` where NAME is not applied.
+    #[error("{name} is not applied, so down cannot stop at it")]
+    NotApplied { name: String },
+
+    /// A command that drops data, against a remote server, without `--yes`.
+    #[error(
+        "{what} on the remote database {target}{server} drops data; run it again with --yes if \
+         that is what you want"
+    )]
+    RemoteDestructive {
+        /// `fresh`, `down of more than one migration`.
+        what: &'static str,
+        /// The URL, password masked.
+        target: String,
+        /// ` (host from PGHOST)` when the URL's own host is not the one that
+        /// counts; empty otherwise.
+        server: String,
+    },
+
+    /// The async runtime could not be started.
+    #[error("cannot start the async runtime")]
+    Runtime {
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `check` or `generate --autogenerate` in a binary built without entities.
+    #[error("this {database}-migration binary was built without entities to {purpose}")]
+    NoEntities {
+        database: &'static str,
+        /// `check against`, `generate from`.
+        purpose: &'static str,
+    },
+
+    /// `generate --autogenerate` on a database with pending migrations.
+    #[error(
+        "the database is not at head ({} pending): run up first, so the new migration starts \
+         where the others end",
+        list(pending)
+    )]
+    NotAtHead { pending: Vec<String> },
+
+    /// `check`: the database differs from the entities.
+    #[error(
+        "the database differs from the entities in {} place{} (listed above)",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" }
+    )]
+    EntityDrift { differences: Vec<String> },
+
+    /// A command that reads PostgreSQL's catalog, on another database.
+    #[error("{command} reads PostgreSQL's catalog: point -u at a PostgreSQL database")]
+    PostgresOnly { command: &'static str },
+
+    /// `generate NAME` with a name that cannot be a migration's.
+    #[error(
+        "invalid migration name '{name}': use lowercase letters, digits and underscores, e.g. \
+         add_notes_to_jobs"
+    )]
+    InvalidMigrationName { name: String },
+
+    /// `generate mNNN_name` whose number is not the next one.
+    #[error(
+        "migration name '{name}' carries the number {number}, but the next migration in {dir} \
+         is m{next:03}: give the name without its mNNN_ prefix"
+    )]
+    MigrationNumber {
+        name: String,
+        number: u32,
+        dir: String,
+        next: u32,
+    },
+
+    /// `generate` cannot find the `migrator!` list to register a migration in.
+    #[error(
+        "cannot find where to register {module} in {lib}: expected a `migration_core::migrator!` \
+         list of `mNNN_…,` lines"
+    )]
+    Unregistrable { module: String, lib: String },
+
+    /// `generate` would overwrite a file.
+    #[error("{path} already exists")]
+    AlreadyExists { path: String },
 }
 
 /// `1 migration`, `2 migrations`.
@@ -262,256 +411,5 @@ impl Error {
     pub(crate) fn db(action: impl Into<String>) -> impl FnOnce(DbErr) -> Error {
         let action = action.into();
         move |source| Error::Database { action, source }
-    }
-}
-
-/// The error and its causes on one line, `: `-separated, with any password of
-/// `secret` masked. This is what the CLI prints.
-pub fn one_line(err: &(dyn std::error::Error + 'static), secrets: &[&str]) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        // A DbErr's own sources repeat it in the driver's words: stop there.
-        let (text, last) = match cause.downcast_ref::<DbErr>() {
-            Some(db_err) => (describe_db_err(db_err), true),
-            None => (cause.to_string(), false),
-        };
-        if !text.is_empty() && !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        if last {
-            break;
-        }
-        source = cause.source();
-    }
-    mask_passwords(&line.replace('\n', " "), secrets)
-}
-
-/// `text` with every password it shows replaced by `***`: the password
-/// component of each URL, every `password=` value, and each of `secrets`
-/// where it stands quoted as a whole token. Nothing else is touched, so a
-/// short password does not turn every matching letter into stars.
-pub(crate) fn mask_passwords(text: &str, secrets: &[&str]) -> String {
-    let text = mask_url_userinfo(text);
-    let text = mask_password_values(&text, secrets);
-    mask_quoted(&text, secrets)
-}
-
-/// Where each `scheme://user:password@host` in `text` has its password.
-fn mask_url_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let before = &rest[..at];
-        let scheme_len = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            .count();
-        let after = &rest[at + 3..];
-        out.push_str(&rest[..at + 3]);
-        rest = after;
-        if scheme_len == 0 {
-            continue;
-        }
-        let authority_len = after
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
-            .unwrap_or(after.len());
-        let authority = &after[..authority_len];
-        let Some(userinfo_len) = authority.rfind('@') else {
-            continue;
-        };
-        let userinfo = &authority[..userinfo_len];
-        if let Some(colon) = userinfo.find(':') {
-            out.push_str(&userinfo[..=colon]);
-            out.push_str("***");
-            out.push_str(&after[userinfo_len..authority_len]);
-            rest = &after[authority_len..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Where `password=` starts a value (in a URL's query or a `key=value`
-/// connection string): the value, quoted or up to `&`, `#` or a space.
-fn mask_password_values(text: &str, secrets: &[&str]) -> String {
-    const KEY: &str = "password=";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.to_ascii_lowercase().find(KEY) {
-        let starts_key = rest[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        out.push_str(&rest[..at + KEY.len()]);
-        rest = &rest[at + KEY.len()..];
-        if !starts_key {
-            continue;
-        }
-        if let Some(quote) = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))
-            && let Some(end) = rest[1..].find(quote)
-        {
-            out.push(quote);
-            out.push_str("***");
-            rest = &rest[1 + end..];
-            continue;
-        }
-        let len = rest
-            .find(|c: char| matches!(c, '&' | '#') || c.is_whitespace())
-            .unwrap_or(rest.len());
-        let value = &rest[..len];
-        // A `:` or `,` closing the value is the message's own punctuation,
-        // unless it is part of a known password.
-        let punctuation = [':', ',', ';', ')'];
-        let kept = secrets
-            .iter()
-            .filter(|s| !s.is_empty())
-            .filter(|s| {
-                value
-                    .strip_prefix(**s)
-                    .is_some_and(|tail| tail.chars().all(|c| punctuation.contains(&c)))
-            })
-            .map(|s| s.len())
-            .max()
-            .unwrap_or_else(|| value.trim_end_matches(punctuation).len());
-        if kept > 0 {
-            out.push_str("***");
-        }
-        rest = &rest[kept..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Each secret where it stands as a quoted token: `"s"`, `'s'`.
-fn mask_quoted(text: &str, secrets: &[&str]) -> String {
-    let mut text = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        for quote in ['"', '\''] {
-            text = text.replace(
-                &format!("{quote}{secret}{quote}"),
-                &format!("{quote}***{quote}"),
-            );
-        }
-    }
-    text
-}
-
-/// A [`DbErr`] in the database's own words.
-pub fn describe_db_err(err: &DbErr) -> String {
-    use sea_orm::RuntimeErr;
-    let runtime = match err {
-        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
-        DbErr::ConnectionAcquire(e) => return e.to_string(),
-        DbErr::Custom(s) | DbErr::Migration(s) | DbErr::Type(s) | DbErr::Json(s) => {
-            return s.clone();
-        }
-        other => return other.to_string(),
-    };
-    match runtime {
-        RuntimeErr::SqlxError(e) => match e.as_ref() {
-            sea_orm::sqlx::Error::Database(db) => db.message().to_owned(),
-            sea_orm::sqlx::Error::PoolTimedOut => "timed out".to_owned(),
-            other => other.to_string(),
-        },
-        RuntimeErr::Internal(s) => s.clone(),
-        #[allow(unreachable_patterns)]
-        other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_passwords;
-
-    #[test]
-    fn short_passwords_mask_only_the_url_password() {
-        for password in ["s", "1", "pg", "127", "tgr"] {
-            let line = format!(
-                "cannot connect to postgres://nouser:{password}@127.0.0.1:5432/db: role \
-                 \"nouser\" does not exist"
-            );
-            assert_eq!(
-                mask_passwords(&line, &[password]),
-                "cannot connect to postgres://nouser:***@127.0.0.1:5432/db: role \"nouser\" \
-                 does not exist",
-                "password {password:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_password_equal_to_the_user_or_host_leaves_them_shown() {
-        let line = "cannot connect to postgres://app:app@db.internal/app: password authentication \
-                    failed for user \"app\"";
-        // The target does not offer a password equal to its user name as a
-        // token to mask, so only the URL's password goes.
-        assert_eq!(
-            mask_passwords(line, &[]),
-            "cannot connect to postgres://app:***@db.internal/app: password authentication \
-             failed for user \"app\""
-        );
-        let line = "cannot connect to postgres://u:localhost@localhost:5432/localhost: timed out";
-        assert_eq!(
-            mask_passwords(line, &[]),
-            "cannot connect to postgres://u:***@localhost:5432/localhost: timed out"
-        );
-    }
-
-    #[test]
-    fn url_encoded_and_unusual_passwords() {
-        let line = "cannot connect to postgresql://u:p%40ss%3Aw%2Fd@[::1]:5432/x?sslmode=require: \
-                    refused";
-        assert_eq!(
-            mask_passwords(line, &["p%40ss%3Aw%2Fd", "p@ss:w/d"]),
-            "cannot connect to postgresql://u:***@[::1]:5432/x?sslmode=require: refused"
-        );
-        // An empty password and a URL without one stay as they are.
-        assert_eq!(
-            mask_passwords("at postgres://u:@h/x and postgres://u@h/x", &[]),
-            "at postgres://u:***@h/x and postgres://u@h/x"
-        );
-        // Already masked text is unchanged.
-        let masked = "cannot connect to postgres://u:***@h/x?password=***: refused";
-        assert_eq!(mask_passwords(masked, &[]), masked);
-    }
-
-    #[test]
-    fn password_values_in_queries_and_connection_strings() {
-        assert_eq!(
-            mask_passwords(
-                "cannot connect to postgres://h/x?user=u&password=s&sslmode=require: refused",
-                &["s"]
-            ),
-            "cannot connect to postgres://h/x?user=u&password=***&sslmode=require: refused"
-        );
-        assert_eq!(
-            mask_passwords("cannot connect to postgres://h/x?password=ab: refused", &[]),
-            "cannot connect to postgres://h/x?password=***: refused"
-        );
-        assert_eq!(
-            mask_passwords(
-                "cannot connect to postgres://h/x?password=a:: refused",
-                &["a:"]
-            ),
-            "cannot connect to postgres://h/x?password=***: refused"
-        );
-        assert_eq!(
-            mask_passwords("host=h password='x y' user=u sslpassword=k", &[]),
-            "host=h password='***' user=u sslpassword=k"
-        );
-    }
-
-    #[test]
-    fn a_password_echoed_as_a_quoted_token() {
-        assert_eq!(
-            mask_passwords(
-                "invalid value \"s3\" for parameter near 's3' in \"as3s\" and s3",
-                &["s3"]
-            ),
-            "invalid value \"***\" for parameter near '***' in \"as3s\" and s3"
-        );
     }
 }

@@ -60,11 +60,8 @@ pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<Pa
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             || name.starts_with(|c: char| c.is_ascii_digit())
     };
-    let refuse_invalid = || {
-        Error::Refused(format!(
-            "invalid migration name '{name}': use lowercase letters, digits and underscores, \
-             e.g. add_notes_to_jobs"
-        ))
+    let refuse_invalid = || Error::InvalidMigrationName {
+        name: name.to_owned(),
     };
     if invalid(name) {
         return Err(refuse_invalid());
@@ -97,11 +94,12 @@ pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<Pa
     let name = match numbered(name) {
         Some((number, rest)) if number == next => rest,
         Some((number, _)) => {
-            return Err(Error::Refused(format!(
-                "migration name '{name}' carries the number {number}, but the next migration \
-                 in {} is m{next:03}: give the name without its mNNN_ prefix",
-                src.display()
-            )));
+            return Err(Error::MigrationNumber {
+                name: name.to_owned(),
+                number,
+                dir: src.display().to_string(),
+                next,
+            });
         }
         None => name,
     };
@@ -110,15 +108,14 @@ pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<Pa
     }
     let module = format!("m{next:03}_{name}");
     let file = src.join(format!("{module}.rs"));
-    let registered = register(&lib_text, &module).ok_or_else(|| {
-        Error::Refused(format!(
-            "cannot find where to register {module} in {}: expected a `migration_core::migrator!` \
-             list of `mNNN_…,` lines",
-            lib.display()
-        ))
+    let registered = register(&lib_text, &module).ok_or_else(|| Error::Unregistrable {
+        module: module.clone(),
+        lib: lib.display().to_string(),
     })?;
     if file.exists() {
-        return Err(Error::Refused(format!("{} already exists", file.display())));
+        return Err(Error::AlreadyExists {
+            path: file.display().to_string(),
+        });
     }
     std::fs::write(&file, body).map_err(io("cannot write", &file))?;
     std::fs::write(&lib, registered).map_err(io("cannot write", &lib))?;

@@ -33,6 +33,7 @@ mod generate;
 pub mod history;
 pub mod lock;
 pub mod lock_wait;
+mod mask;
 mod record;
 mod rt;
 pub mod runner;
@@ -42,7 +43,8 @@ pub mod sql;
 pub mod startup;
 pub mod target;
 
-pub use error::{Error, LockWaitFailure, describe_db_err, one_line};
+pub use error::{Error, LockWaitFailure};
+pub use mask::{describe_db_err, one_line};
 
 #[doc(hidden)]
 pub mod __private {

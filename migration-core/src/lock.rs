@@ -64,10 +64,7 @@ impl MigrationLock {
                 .options()
                 .get_max_connections();
             if max < 2 {
-                return Err(Error::Refused(format!(
-                    "the connection pool allows {max} connection(s); migrating needs 2 \
-                     (one holds the migration lock): set max_connections to at least 2"
-                )));
+                return Err(Error::PoolTooSmall { max });
             }
         }
         // A run that has to wait polls, ending its transaction between
@@ -90,10 +87,7 @@ impl MigrationLock {
             };
             if let Err(path) = schema {
                 let _ = txn.rollback().await;
-                return Err(Error::Refused(format!(
-                    "no schema to migrate: none of the search path ({path}) exists in the \
-                     database; create the schema first"
-                )));
+                return Err(Error::SchemaMissing { search_path: path });
             }
             if got {
                 if waited {

@@ -422,9 +422,7 @@ pub(crate) fn plan_down(
         Goal::To(name) => {
             let keep = history.position(name)?;
             if !state.is_applied(name) {
-                return Err(Error::Refused(format!(
-                    "{name} is not applied, so down cannot stop at it"
-                )));
+                return Err(Error::NotApplied { name: name.clone() });
             }
             applied.into_iter().filter(|&i| i > keep).collect()
         }
@@ -610,29 +608,21 @@ fn takeover(
     };
     if let Some(found) = &state.alembic {
         return match at {
-            Some(count) if count != found.count => Err(Error::Adoption(format!(
-                "alembic_version records revision {}, which is {}, not {}: run adopt without \
-                 --at to adopt it at its recorded revision; nothing was changed",
-                found.revision,
-                history.names()[found.count - 1],
-                history.names()[count - 1]
-            ))),
+            Some(count) if count != found.count => Err(Error::AdoptAtOtherRevision {
+                revision: found.revision.clone(),
+                recorded: history.names()[found.count - 1].to_owned(),
+                asked: history.names()[count - 1].to_owned(),
+            }),
             _ => Ok(Some(Takeover::Alembic(found.clone()))),
         };
     }
     match (state.current(), at) {
-        (Some(current), Some(_)) => Err(Error::Adoption(format!(
-            "the database already records its migrations (at {current}): adopt --at only \
-             baselines a database that records none; nothing was changed"
-        ))),
+        (Some(current), Some(_)) => Err(Error::AlreadyRecorded {
+            current: current.to_owned(),
+        }),
         (Some(_), None) => Ok(None),
         (None, Some(count)) => Ok(Some(Takeover::Baseline(count))),
-        (None, None) => Err(Error::Adoption(
-            "nothing to adopt: the database has no alembic_version and records no migrations; \
-             to baseline a database that already has a migration's schema, run \
-             adopt --at <migration>"
-                .to_owned(),
-        )),
+        (None, None) => Err(Error::NothingToAdopt),
     }
 }
 

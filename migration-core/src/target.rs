@@ -319,7 +319,7 @@ impl Target {
             .sqlx_logging_level(log::LevelFilter::Info);
         let schema = schema.filter(|s| !s.is_empty());
         if let Some(schema) = schema {
-            check_schema_name(schema).map_err(Error::Refused)?;
+            check_schema_name(schema).map_err(|reason| Error::InvalidSchemaName { reason })?;
         }
         if self.backend == DbBackend::Sqlite {
             options.map_sqlx_sqlite_opts(move |o| o.busy_timeout(lock_timeout));
