@@ -14,68 +14,17 @@
 //! `alembic_version` stays, so the previous deploy still works if it has to
 //! come back; `drop-alembic-version` removes it once that is no longer needed.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::SchemaManager;
 
 use crate::Error;
+use crate::bookkeeping::bookkeeping_table;
 use crate::catalog::Catalog;
-use crate::lock::sqlstate;
-use crate::runner::{History, bookkeeping_table, quote_ident};
+use crate::history::History;
+use crate::sql::quote_ident;
+use crate::state::is_undefined_table;
 
-/// The Alembic migrator's bookkeeping table.
-pub const ALEMBIC_TABLE: &str = "alembic_version";
-
-/// The Alembic revision found in a database our bookkeeping does not track.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlembicRevision {
-    /// As recorded: `005`.
-    pub revision: String,
-    /// How many of our migrations it stands for: 5.
-    pub count: usize,
-}
-
-fn is_undefined_table(e: &DbErr) -> bool {
-    sqlstate(e).as_deref() == Some("42P01") || e.to_string().contains("no such table")
-}
-
-/// Reads `alembic_version` (one SELECT): `None` when there is no such table;
-/// an error when it is empty, has several rows or names a revision this
-/// history does not have.
-pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
-    db: &C,
-    history: &History,
-) -> Result<Option<AlembicRevision>, Error> {
-    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE} ORDER BY version_num");
-    let rows = match db.query_all(sql).await {
-        Ok(rows) => rows,
-        Err(e) if is_undefined_table(&e) => return Ok(None),
-        Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
-    };
-    let found: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0))
-        .collect::<Result<_, _>>()
-        .map_err(Error::db(format!("reading {ALEMBIC_TABLE}")))?;
-    let known = history.names().len();
-    match found.as_slice() {
-        [] => Err(Error::AlembicVersionEmpty),
-        [revision] => match revision.parse::<usize>() {
-            Ok(n) if (1..=known).contains(&n) && *revision == format!("{n:03}") => {
-                Ok(Some(AlembicRevision {
-                    revision: revision.clone(),
-                    count: n,
-                }))
-            }
-            _ => Err(Error::AlembicRevisionUnknown {
-                revision: revision.clone(),
-                known,
-            }),
-        },
-        many => Err(Error::AlembicVersionRows {
-            revisions: many.to_vec(),
-        }),
-    }
-}
+pub use crate::state::{ALEMBIC_TABLE, AlembicRevision};
 
 /// What a database is taken over as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +106,7 @@ pub(crate) async fn adopt(
     );
     let txn = db.begin().await.map_err(failed())?;
     // A bookkeeping table made before checksums were kept gets the column.
-    if let Err(e) = crate::checksum::add_column(&txn, history).await {
+    if let Err(e) = crate::bookkeeping::add_checksum_column(&txn, history).await {
         let _ = txn.rollback().await;
         return Err(failed()(e));
     }

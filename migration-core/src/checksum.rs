@@ -23,12 +23,12 @@
 //! table; a row without a checksum (written by that CLI, or before checksums
 //! were kept) is reported as unrecorded, never as edited.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::DbBackend;
 use sea_orm_migration::MigrationTrait;
 use sha2::{Digest, Sha256};
 
-use crate::runner::{History, State, quote_ident};
-use crate::sql::literal;
+use crate::history::History;
+use crate::state::State;
 
 /// The bookkeeping table's checksum column.
 pub const COLUMN: &str = "checksum";
@@ -141,41 +141,6 @@ pub fn warning(entry: &Entry) -> String {
         ),
         _ => String::new(),
     }
-}
-
-/// Adds the checksum column to a bookkeeping table made before checksums
-/// were kept; does nothing when it is there (or when there is no table: one
-/// made now has the column). Run under the migration lock, inside the
-/// transaction that records (on SQLite, write-locked).
-pub(crate) async fn add_column<C: ConnectionTrait>(db: &C, history: &History) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let table = quote_ident(backend, history.table());
-    if backend == DbBackend::Postgres {
-        // A simple query (no parameters): safe behind a transaction pooler.
-        db.execute_unprepared(&format!(
-            "ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {COLUMN} varchar"
-        ))
-        .await?;
-        return Ok(());
-    }
-    let columns = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            format!(
-                "SELECT name FROM pragma_table_info({})",
-                literal(history.table())
-            ),
-        ))
-        .await?;
-    let names = columns
-        .iter()
-        .map(|row| row.try_get::<String>("", "name"))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !names.is_empty() && !names.iter().any(|n| n == COLUMN) {
-        db.execute_unprepared(&format!("ALTER TABLE {table} ADD COLUMN {COLUMN} varchar"))
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

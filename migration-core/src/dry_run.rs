@@ -11,7 +11,8 @@
 use sea_orm::{DatabaseConnection, DbBackend, Statement};
 
 use crate::Error;
-use crate::runner::{self, Direction, Goal, History, RunOptions, quote_ident};
+use crate::runner::{self, Direction, Goal, History, RunOptions};
+use crate::sql::quote_ident;
 
 /// The statements of one migration, in order, transaction control included.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,8 @@ pub async fn plan(
     state.refuse_unknown()?;
     state.refuse_damage(history)?;
     let indexes = match direction {
-        Direction::Up => runner::plan_up(history, &state, goal)?,
-        Direction::Down => runner::plan_down(history, &state, goal)?,
+        Direction::Up => crate::plan::plan_up(history, &state, goal)?,
+        Direction::Down => crate::plan::plan_down(history, &state, goal)?,
     };
     let backend = db.get_database_backend();
     let table = quote_ident(backend, history.table());
@@ -45,7 +46,7 @@ pub async fn plan(
     let mut tracked = state.tracked;
     if let Some(found) = &state.alembic {
         // The run first records what the Alembic revision stands for.
-        let create = runner::bookkeeping_table(backend, history);
+        let create = crate::bookkeeping::bookkeeping_table(backend, history);
         let mut statements = vec!["BEGIN".to_owned(), backend.build(&create).to_string()];
         for migration in &history.migrations[..found.count] {
             let checksum = crate::checksum::of(migration.as_ref(), backend).await;
@@ -101,7 +102,7 @@ pub async fn plan(
             statements.push("SET LOCAL synchronous_commit = off".to_owned());
         }
         if !tracked && direction == Direction::Up {
-            let create = runner::bookkeeping_table(backend, history);
+            let create = crate::bookkeeping::bookkeeping_table(backend, history);
             statements.push(backend.build(&create).to_string());
             tracked = true;
         }
@@ -128,8 +129,13 @@ pub async fn plan(
             Direction::Down => None,
         };
         statements.extend(sent);
-        let record =
-            runner::record_statement(backend, &table, &name, direction, checksum.as_deref());
+        let record = crate::bookkeeping::record_statement(
+            backend,
+            &table,
+            &name,
+            direction,
+            checksum.as_deref(),
+        );
         statements.push(record.to_string());
         if in_transaction {
             statements.push("COMMIT".to_owned());

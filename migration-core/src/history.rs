@@ -1,5 +1,7 @@
-//! Checks of what the bookkeeping table records against this binary's
-//! history, made before any statement that changes something.
+//! A migrator's history: its migrations in order, their bookkeeping table,
+//! the names a mistyped one is closest to, and the checks of what the
+//! bookkeeping table records against it, made before any statement that
+//! changes something.
 //!
 //! - [`check`] is pure: over the recorded names (every row, duplicates
 //!   kept) and the binary's names it finds **duplicate rows** of one
@@ -21,7 +23,138 @@
 //!   `up` stays one SELECT). When a migration involved reads the database
 //!   and cannot be recorded, the check says nothing rather than guess.
 
-use crate::Error;
+use sea_orm_migration::MigrationTrait;
+
+use crate::{Described, Error};
+
+/// A migrator's history: its migrations in order and its bookkeeping table.
+pub struct History {
+    pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
+    pub(crate) table: String,
+    summaries: Vec<String>,
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("migrations", &self.names())
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+impl History {
+    pub fn of<M: Described>() -> History {
+        let migrations = M::migrations();
+        let summaries = M::summaries();
+        History {
+            summaries: migrations
+                .iter()
+                .map(|m| {
+                    summaries
+                        .iter()
+                        .find(|(name, _)| *name == m.name())
+                        .map_or_else(String::new, |(_, doc)| crate::one_line_doc(doc))
+                })
+                .collect(),
+            migrations,
+            table: M::migration_table_name().to_string(),
+        }
+    }
+
+    /// `(name, what it does)` per migration, oldest first.
+    pub fn summaries(&self) -> Vec<(&str, &str)> {
+        self.migrations
+            .iter()
+            .zip(&self.summaries)
+            .map(|(m, s)| (m.name(), s.as_str()))
+            .collect()
+    }
+
+    /// Migration names, oldest first.
+    pub fn names(&self) -> Vec<&str> {
+        self.migrations.iter().map(|m| m.name()).collect()
+    }
+
+    /// The newest migration's name.
+    pub fn head(&self) -> Option<&str> {
+        self.migrations.last().map(|m| m.name())
+    }
+
+    /// A history of migrations that do nothing, named `names`, for tests of
+    /// the pure core.
+    #[cfg(test)]
+    pub(crate) fn named(names: &[&'static str]) -> History {
+        struct Named(&'static str);
+        impl sea_orm_migration::MigrationName for Named {
+            fn name(&self) -> &str {
+                self.0
+            }
+        }
+        #[sea_orm_migration::async_trait::async_trait]
+        impl MigrationTrait for Named {
+            async fn up(&self, _: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+                Ok(())
+            }
+        }
+        History {
+            migrations: names
+                .iter()
+                .map(|n| Box::new(Named(n)) as Box<dyn MigrationTrait>)
+                .collect(),
+            table: "seaql_migrations".to_owned(),
+            summaries: vec![String::new(); names.len()],
+        }
+    }
+
+    /// The bookkeeping table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Where `name` is in the history; an unknown name is an error that
+    /// suggests the closest names.
+    pub(crate) fn position(&self, name: &str) -> Result<usize, Error> {
+        self.migrations
+            .iter()
+            .position(|m| m.name() == name)
+            .ok_or_else(|| Error::UnknownMigration {
+                name: name.to_owned(),
+                closest: closest(name, &self.names()),
+            })
+    }
+}
+
+/// The known names closest to `name`, best first: the one with the same
+/// number (`3`, `m3`, `m0003` all mean `m003_…`), else those within a few
+/// edits of the whole name or of its beginning.
+fn closest(name: &str, known: &[&str]) -> Vec<String> {
+    let number = |s: &str| -> Option<u32> {
+        let digits = s.strip_prefix('m').unwrap_or(s);
+        let digits = digits.split('_').next().unwrap_or(digits);
+        digits.parse().ok()
+    };
+    let mut scored: Vec<(usize, &str)> = known
+        .iter()
+        .filter_map(|k| {
+            let d = if number(name).is_some() && number(name) == number(k) {
+                0
+            } else {
+                let prefix: String = k.chars().take(name.chars().count()).collect();
+                strsim::levenshtein(name, k).min(strsim::levenshtein(name, &prefix) + 1)
+            };
+            (d <= 3.max(name.len() / 4)).then_some((d, *k))
+        })
+        .collect();
+    scored.sort();
+    let best = scored.first().map_or(0, |(d, _)| *d);
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= best + 1)
+        .take(2)
+        .map(|(_, k)| k.to_owned())
+        .collect()
+}
 
 /// Refuses recorded rows that are inconsistent in themselves: a migration
 /// recorded more than once, or one missing while a later one is recorded.
@@ -169,6 +302,56 @@ mod tests {
 
     fn line(e: Error) -> String {
         e.to_string()
+    }
+
+    fn suggested(name: &str) -> Vec<String> {
+        match History::named(&SKETCH2BIM).position(name) {
+            Err(Error::UnknownMigration { closest, .. }) => closest,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    const SKETCH2BIM: [&str; 4] = [
+        "m003_add_batch_id_to_jobs",
+        "m004_add_iterations_variations_referrals",
+        "m005_add_sketchup_url",
+        "m010_remove_reader_type_column",
+    ];
+
+    #[test]
+    fn a_number_alone_names_its_migration() {
+        assert_eq!(
+            suggested("4"),
+            vec!["m004_add_iterations_variations_referrals"]
+        );
+        assert_eq!(
+            suggested("m4"),
+            vec!["m004_add_iterations_variations_referrals"]
+        );
+        assert_eq!(suggested("m0010"), vec!["m010_remove_reader_type_column"]);
+    }
+
+    #[test]
+    fn a_truncated_or_mistyped_name_suggests_the_closest() {
+        assert_eq!(
+            suggested("m004_add_iterations"),
+            vec!["m004_add_iterations_variations_referrals"]
+        );
+        assert_eq!(
+            suggested("m005_add_sketchup_ulr"),
+            vec!["m005_add_sketchup_url"]
+        );
+    }
+
+    #[test]
+    fn nothing_close_suggests_nothing() {
+        assert!(suggested("drop_everything").is_empty());
+        assert_eq!(
+            History::named(&SKETCH2BIM)
+                .position("m005_add_sketchup_url")
+                .ok(),
+            Some(2)
+        );
     }
 
     #[test]

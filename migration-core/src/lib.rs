@@ -18,6 +18,7 @@
 pub mod adopt;
 #[cfg(feature = "tooling")]
 mod autogen;
+mod bookkeeping;
 pub mod catalog;
 #[cfg(feature = "tooling")]
 pub mod check;
@@ -34,6 +35,7 @@ pub mod history;
 pub mod lock;
 pub mod lock_wait;
 mod mask;
+pub mod plan;
 mod record;
 mod rt;
 pub mod runner;
@@ -41,6 +43,8 @@ pub mod runner;
 pub mod schema;
 pub mod sql;
 pub mod startup;
+pub mod state;
+mod step;
 pub mod target;
 
 pub use error::{Error, LockWaitFailure};

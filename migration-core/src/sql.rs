@@ -199,3 +199,11 @@ impl Reader for Transaction {
         })
     }
 }
+
+/// `ident` quoted for `backend`, always.
+pub fn quote_ident(backend: DbBackend, ident: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{}`", ident.replace('`', "``")),
+        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
+    }
+}

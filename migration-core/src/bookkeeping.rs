@@ -1,0 +1,146 @@
+//! The bookkeeping table's SQL: sea-orm-migration's `seaql_migrations`
+//! (`version`, `applied_at` in Unix seconds), which the stock tooling reads
+//! too, plus the nullable `checksum` column ([`crate::checksum`]).
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Schema, Statement};
+use sea_orm_migration::seaql_migrations;
+
+use crate::history::History;
+use crate::plan::Direction;
+use crate::sql::{literal, quote_ident};
+
+/// The checksum column.
+pub const CHECKSUM: &str = crate::checksum::COLUMN;
+
+/// SQLite: whether `table` (quoted) records migration `name`, read on `db`
+/// (inside the step's write-locked transaction, where there is one).
+pub(crate) async fn is_recorded<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    name: &str,
+) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
+            [name.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i32>("", "n"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0)
+}
+
+/// The bookkeeping row's INSERT (up, with the migration's checksum) or
+/// DELETE (down).
+pub(crate) fn record_statement(
+    backend: DbBackend,
+    table: &str,
+    name: &str,
+    direction: Direction,
+    checksum: Option<&str>,
+) -> Statement {
+    match direction {
+        Direction::Up => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO {table} (version, applied_at, {}) VALUES ({}, {}, {})",
+                crate::checksum::COLUMN,
+                placeholder(backend, 1),
+                placeholder(backend, 2),
+                placeholder(backend, 3)
+            ),
+            [
+                name.into(),
+                now_unix().into(),
+                checksum.map(str::to_owned).into(),
+            ],
+        ),
+        Direction::Down => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM {table} WHERE version = {}",
+                placeholder(backend, 1)
+            ),
+            [name.into()],
+        ),
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS seaql_migrations …`, as sea-orm-migration makes it.
+pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
+    db: &C,
+    history: &History,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let create = backend.build(&bookkeeping_table(backend, history));
+    db.execute_unprepared(&create.to_string()).await.map(|_| ())
+}
+
+/// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table: sea-orm-migration's
+/// `version` and `applied_at`, and the checksum ([`crate::checksum`]).
+pub(crate) fn bookkeeping_table(
+    backend: DbBackend,
+    history: &History,
+) -> sea_orm::sea_query::TableCreateStatement {
+    use sea_orm::sea_query::{Alias, ColumnDef};
+    let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+    create.table(Alias::new(history.table.as_str()));
+    // Nullable, and unknown to sea-orm's own CLI, which leaves it empty.
+    create.col(ColumnDef::new(Alias::new(crate::checksum::COLUMN)).string());
+    create.if_not_exists();
+    create
+}
+
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+pub(crate) fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Adds the checksum column to a bookkeeping table made before checksums
+/// were kept; does nothing when it is there (or when there is no table: one
+/// made now has the column). Run under the migration lock, inside the
+/// transaction that records (on SQLite, write-locked).
+pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
+    db: &C,
+    history: &History,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, history.table());
+    if backend == DbBackend::Postgres {
+        // A simple query (no parameters): safe behind a transaction pooler.
+        db.execute_unprepared(&format!(
+            "ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {CHECKSUM} varchar"
+        ))
+        .await?;
+        return Ok(());
+    }
+    let columns = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT name FROM pragma_table_info({})",
+                literal(history.table())
+            ),
+        ))
+        .await?;
+    let names = columns
+        .iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !names.is_empty() && !names.iter().any(|n| n == CHECKSUM) {
+        db.execute_unprepared(&format!(
+            "ALTER TABLE {table} ADD COLUMN {CHECKSUM} varchar"
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! One migration applied or rolled back: in one transaction with its
+//! bookkeeping row (as one batch on PostgreSQL when it reads nothing), retried
+//! whole when it gives up waiting for a busy table's lock, or outside a
+//! transaction when it asks for that.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::SchemaManager;
+use std::time::{Duration, Instant};
+
+use crate::Error;
+use crate::bookkeeping::{bookkeeping_table, create_bookkeeping, is_recorded, record_statement};
+use crate::history::History;
+use crate::lock::MigrationLock;
+use crate::plan::Direction;
+use crate::runner::{RunOptions, Step};
+use crate::sql::quote_ident;
+use crate::state::State;
+
+/// What every step of a locked run shares.
+pub(crate) struct Run<'a> {
+    pub(crate) db: &'a DatabaseConnection,
+    pub(crate) history: &'a History,
+    pub(crate) direction: Direction,
+    pub(crate) state: &'a State,
+    pub(crate) options: &'a RunOptions,
+    pub(crate) lock: &'a MigrationLock,
+}
+
+/// Runs one migration. Returns `None` when (SQLite) another run did this
+/// step while this one waited.
+///
+/// A migration whose `use_transaction()` is `Some(false)` runs outside a
+/// transaction ([`run_outside_transaction`]). Any other runs in one
+/// transaction together with its bookkeeping row ([`attempt_step`]); on
+/// PostgreSQL, when one of its statements gives up waiting for a lock (the
+/// lock wait, see [`crate::lock_wait`]), the whole transaction is rolled back
+/// and tried again after a pause (250 ms, doubling up to 2 s), each wait
+/// logged with what it waited for and who held it, until `waited` (the run's
+/// time spent so far waiting for table locks) reaches `--lock-timeout`.
+pub(crate) async fn run_step(
+    run: &Run<'_>,
+    index: usize,
+    flush: bool,
+    waited: &mut Duration,
+) -> Result<Option<Step>, Error> {
+    use crate::lock_wait;
+    let migration = &run.history.migrations[index];
+    if migration.use_transaction() == Some(false) {
+        return run_outside_transaction(run, index).await;
+    }
+    let name = migration.name();
+    let wait = run.options.lock_wait;
+    let mut pause = lock_wait::FIRST_BACKOFF;
+    let mut attempt: u32 = 1;
+    loop {
+        let started = Instant::now();
+        let (outcome, blockers) = lock_wait::watch(
+            attempt_step(run, index, flush),
+            run.lock.observer(),
+            name,
+            wait,
+        )
+        .await;
+        let source = match outcome {
+            Err(e) if lock_wait::lock_not_available(&e) => e,
+            Ok(Some(mut step)) => {
+                step.lock_waits = attempt - 1;
+                return Ok(Some(step));
+            }
+            outcome => return outcome,
+        };
+        *waited += started.elapsed();
+        let (relation, held) = lock_wait::describe(&blockers);
+        if *waited >= run.options.lock_timeout {
+            let source = match source {
+                Error::Migration { source, .. } => source,
+                _ => DbErr::Custom("lock timeout".into()),
+            };
+            return Err(Error::LockWait {
+                wait: Box::new(crate::LockWaitFailure {
+                    name: name.to_owned(),
+                    relation,
+                    blockers: held,
+                    attempts: attempt,
+                    waited: *waited,
+                }),
+                source,
+            });
+        }
+        let pause_now = pause.min(run.options.lock_timeout - *waited);
+        tracing::info!(
+            "waiting for a lock on {relation} (attempt {attempt}, lock wait {}): {held}; \
+             retrying in {}",
+            lock_wait::show(wait),
+            crate::fmt_duration(pause_now)
+        );
+        crate::rt::sleep(pause_now).await;
+        *waited += pause_now;
+        pause = (pause * 2).min(lock_wait::MAX_BACKOFF);
+        attempt += 1;
+    }
+}
+
+/// One try at a migration and its bookkeeping, in one transaction; any
+/// failure rolls it all back.
+///
+/// On PostgreSQL the transaction first sets its lock wait and names itself
+/// ([`crate::lock_wait`]), and only the last step of a run (`flush`) waits
+/// for its commit to reach disk; the others commit with `synchronous_commit
+/// = off`, saving a WAL flush each. Commits are replayed in order after a
+/// crash, so a crash can only lose a suffix of the run's steps, each whole (a
+/// migration and its bookkeeping row commit together), and the last commit
+/// makes them all durable before the run reports success.
+async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option<Step>, Error> {
+    let Run {
+        db,
+        history,
+        direction,
+        state,
+        options,
+        ..
+    } = *run;
+    let migration = &history.migrations[index];
+    let name = migration.name().to_owned();
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, &history.table);
+    let started = Instant::now();
+    let action = match direction {
+        Direction::Up => "applying it",
+        Direction::Down => "rolling it back",
+    };
+    let bookkeeping = |source| Error::Migration {
+        name: name.clone(),
+        action: "recording it",
+        source,
+    };
+    // What opens the transaction on PostgreSQL: the lock wait, the name it
+    // goes by while it runs, and for all but the last step no disk flush.
+    let mut setup = Vec::new();
+    if backend == DbBackend::Postgres {
+        setup = crate::lock_wait::prologue(&name, options.lock_wait);
+        if !flush {
+            setup.push("SET LOCAL synchronous_commit = off".to_owned());
+        }
+    }
+
+    let checksum = match direction {
+        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
+        Direction::Down => None,
+    };
+    let checksum = checksum.as_deref();
+
+    // On PostgreSQL a migration that cannot depend on what the database
+    // holds is recorded first and sent as one batch inside its transaction:
+    // BEGIN, the batch, COMMIT, three round trips whatever its size.
+    let recorded = match backend {
+        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
+        _ => None,
+    };
+
+    let txn = if backend == DbBackend::Sqlite {
+        begin_immediate(db, options).await?
+    } else {
+        db.begin()
+            .await
+            .map_err(Error::db("starting a transaction"))?
+    };
+    if let Some(statements) = recorded {
+        let mut batch = setup;
+        batch.reserve(statements.len() + 2);
+        if !state.tracked && direction == Direction::Up {
+            batch.push(
+                backend
+                    .build(&bookkeeping_table(backend, history))
+                    .to_string(),
+            );
+        }
+        batch.extend(statements.iter().map(Statement::to_string));
+        batch.push(record_statement(backend, &table, &name, direction, checksum).to_string());
+        if let Err(source) = txn.execute_unprepared(&batch.join(";\n")).await {
+            let _ = txn.rollback().await;
+            return Err(Error::Migration {
+                name,
+                action,
+                source,
+            });
+        }
+        return finish(txn, name, direction, started).await;
+    }
+
+    if !setup.is_empty() {
+        txn.execute_unprepared(&setup.join(";\n"))
+            .await
+            .map_err(bookkeeping)?;
+    }
+    if !state.tracked && direction == Direction::Up {
+        create_bookkeeping(&txn, history)
+            .await
+            .map_err(bookkeeping)?;
+    }
+    if backend == DbBackend::Sqlite {
+        // No lock spans the run on SQLite: check again under the write lock.
+        let done = is_recorded(&txn, &table, &name)
+            .await
+            .map_err(bookkeeping)?;
+        if done == (direction == Direction::Up) {
+            txn.rollback().await.map_err(bookkeeping)?;
+            return Ok(None);
+        }
+    }
+
+    let manager = SchemaManager::new(&txn);
+    let ran = match direction {
+        Direction::Up => migration.up(&manager).await,
+        Direction::Down => migration.down(&manager).await,
+    };
+    if let Err(source) = ran {
+        let _ = txn.rollback().await;
+        return Err(Error::Migration {
+            name,
+            action,
+            source,
+        });
+    }
+    let record = record_statement(backend, &table, &name, direction, checksum);
+    let recorded = match backend {
+        DbBackend::Postgres => txn.execute_unprepared(&record.to_string()).await,
+        _ => txn.execute_raw(record).await,
+    };
+    if let Err(source) = recorded {
+        let _ = txn.rollback().await;
+        return Err(bookkeeping(source));
+    }
+    finish(txn, name, direction, started).await
+}
+
+/// A migration whose `use_transaction()` is `Some(false)`, so that it can
+/// run what PostgreSQL refuses inside a transaction block (`CREATE INDEX
+/// CONCURRENTLY`): its statements are sent one by one, each committing on
+/// its own (on PostgreSQL each as a simple query when the migration reads
+/// nothing, as recorded by [`crate::record::record`]), and its bookkeeping
+/// row is written once they have all succeeded. A failure records nothing
+/// and leaves what the database left (a failed `CREATE INDEX CONCURRENTLY`
+/// leaves an INVALID index), so the migration stays pending and the next run
+/// runs it again from its first statement: such a migration must be
+/// rerunnable, e.g. `DROP INDEX CONCURRENTLY IF EXISTS ix` before `CREATE
+/// INDEX CONCURRENTLY ix …`. No lock wait is set (a `SET` would outlive the
+/// migration on a pooled connection, and a concurrent index build waits for
+/// older transactions by design); the migration lock still serialises runs
+/// on PostgreSQL. On SQLite, which has no run-long lock, whether the step is
+/// still to be done is read without the write lock.
+async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<Step>, Error> {
+    let Run {
+        db,
+        history,
+        direction,
+        state,
+        ..
+    } = *run;
+    let migration = &history.migrations[index];
+    let name = migration.name().to_owned();
+    let backend = db.get_database_backend();
+    let table = quote_ident(backend, &history.table);
+    let started = Instant::now();
+    let action = match direction {
+        Direction::Up => "applying it outside a transaction",
+        Direction::Down => "rolling it back outside a transaction",
+    };
+    let bookkeeping = |source| Error::Migration {
+        name: name.clone(),
+        action: "recording it",
+        source,
+    };
+    if !state.tracked && direction == Direction::Up {
+        let create = backend.build(&bookkeeping_table(backend, history));
+        db.execute_unprepared(&create.to_string())
+            .await
+            .map_err(bookkeeping)?;
+    }
+    if backend == DbBackend::Sqlite {
+        let done = is_recorded(db, &table, &name).await.map_err(bookkeeping)?;
+        if done == (direction == Direction::Up) {
+            return Ok(None);
+        }
+    }
+    let recorded = match backend {
+        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
+        _ => None,
+    };
+    let ran = match recorded {
+        Some(statements) => {
+            let mut ran = Ok(());
+            for statement in &statements {
+                if let Err(e) = db.execute_unprepared(&statement.to_string()).await {
+                    ran = Err(e);
+                    break;
+                }
+            }
+            ran
+        }
+        None => {
+            let manager = SchemaManager::new(db);
+            match direction {
+                Direction::Up => migration.up(&manager).await,
+                Direction::Down => migration.down(&manager).await,
+            }
+        }
+    };
+    ran.map_err(|source| Error::Migration {
+        name: name.clone(),
+        action,
+        source,
+    })?;
+    let checksum = match direction {
+        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
+        Direction::Down => None,
+    };
+    let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
+    let recorded = match backend {
+        DbBackend::Postgres => db.execute_unprepared(&record.to_string()).await,
+        _ => db.execute_raw(record).await,
+    };
+    recorded.map_err(bookkeeping)?;
+    let elapsed = started.elapsed();
+    let what = match direction {
+        Direction::Up => "applied",
+        Direction::Down => "rolled back",
+    };
+    tracing::info!(
+        "{what} {name} outside a transaction ({})",
+        crate::fmt_duration(elapsed)
+    );
+    Ok(Some(Step {
+        name,
+        direction,
+        elapsed,
+        lock_waits: 0,
+    }))
+}
+
+/// Commits a step's transaction and reports it.
+async fn finish(
+    txn: sea_orm::DatabaseTransaction,
+    name: String,
+    direction: Direction,
+    started: Instant,
+) -> Result<Option<Step>, Error> {
+    txn.commit().await.map_err(|source| Error::Migration {
+        name: name.clone(),
+        action: "committing it",
+        source,
+    })?;
+    let elapsed = started.elapsed();
+    match direction {
+        Direction::Up => tracing::info!("applied {name} ({})", crate::fmt_duration(elapsed)),
+        Direction::Down => {
+            tracing::info!("rolled back {name} ({})", crate::fmt_duration(elapsed))
+        }
+    }
+    Ok(Some(Step {
+        name,
+        direction,
+        elapsed,
+        lock_waits: 0,
+    }))
+}
+
+/// `BEGIN IMMEDIATE` on SQLite: takes the file's write lock, waiting up to the
+/// connection's busy timeout, and says so when it has to wait.
+pub(crate) async fn begin_immediate(
+    db: &DatabaseConnection,
+    options: &RunOptions,
+) -> Result<sea_orm::DatabaseTransaction, Error> {
+    let begin = db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    });
+    let result = crate::rt::announce_if_slow(
+        begin,
+        Duration::from_millis(500),
+        "waiting for the SQLite write lock: another run is migrating this database",
+    )
+    .await;
+    result.map_err(|e| {
+        if e.to_string().contains("database is locked") {
+            Error::LockTimeout {
+                seconds: options.lock_timeout.as_secs(),
+            }
+        } else {
+            Error::Database {
+                action: "starting a transaction".into(),
+                source: e,
+            }
+        }
+    })
+}
