@@ -302,7 +302,7 @@ async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
     for migration in &history.migrations[..count] {
         let statements = crate::record::record(
             migration.as_ref(),
-            crate::runner::Direction::Up,
+            crate::plan::Direction::Up,
             DbBackend::Postgres,
         )
         .await?;

@@ -254,3 +254,28 @@ mod tests {
         );
     }
 }
+
+/// What [`check`] found: how many tables the entities have, and every
+/// difference of the database from them, one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    pub tables: usize,
+    pub differences: Vec<String>,
+}
+
+/// Compares the database's schema (the bookkeeping tables aside) with what
+/// `entities` describe. Reads the catalog; changes nothing.
+pub async fn check(
+    db: &DatabaseConnection,
+    history: &crate::history::History,
+    entities: EntityStatements,
+) -> Result<CheckReport, Error> {
+    let have = Catalog::read(db, &[history.table(), crate::state::ALEMBIC_TABLE])
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    let want = entity_catalog(db, entities).await?;
+    Ok(CheckReport {
+        tables: want.tables.len(),
+        differences: compare(&have, &want),
+    })
+}

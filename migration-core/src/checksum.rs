@@ -36,7 +36,7 @@ pub const COLUMN: &str = "checksum";
 /// `migration`'s checksum on `backend`; `None` when its `up` fails without a
 /// database (it then has no checksum, and none is recorded).
 pub async fn of(migration: &dyn MigrationTrait, backend: DbBackend) -> Option<String> {
-    let statements = crate::record::render(migration, crate::runner::Direction::Up, backend)
+    let statements = crate::record::render(migration, crate::plan::Direction::Up, backend)
         .await
         .ok()?;
     Some(digest(&statements))

@@ -25,7 +25,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, MockDatabase, MockExecResult
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::collections::BTreeMap;
 
-use crate::runner::Direction;
+use crate::plan::Direction;
 
 /// Statements a migration may send while recorded; each gets an empty answer.
 const CAPACITY: usize = 10_000;

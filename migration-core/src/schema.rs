@@ -129,6 +129,39 @@ fn is_identity(catalog: &Catalog, owner: Option<&str>) -> bool {
         .is_some_and(|c| c.identity.is_some())
 }
 
+/// The header of a schema file: what it is and the command that regenerates it.
+pub fn header(database: &crate::Database, current: Option<&str>) -> String {
+    format!(
+        "{} database schema at {}, generated from the PostgreSQL catalog\n\
+         by `{}-migration schema dump`. Do not edit: change the migrations, then regenerate with\n\
+         UPDATE_SCHEMAS=1 cargo test -p {}-migration --test it schema_file",
+        database.title,
+        current.unwrap_or("no migration"),
+        database.name,
+        database.name
+    )
+}
+
+/// The SQL that recreates the database's schema (PostgreSQL), the
+/// bookkeeping tables aside, headed by [`header`]: what `schema dump`
+/// prints and `schemas/` holds.
+pub async fn dump_database(
+    db: &sea_orm::DatabaseConnection,
+    database: &crate::Database,
+    history: &crate::history::History,
+) -> Result<String, crate::Error> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Err(crate::Error::PostgresOnly {
+            command: "schema dump",
+        });
+    }
+    let state = crate::state::read_state(db, history).await?;
+    let catalog = Catalog::read(db, &[history.table(), crate::state::ALEMBIC_TABLE])
+        .await
+        .map_err(crate::Error::db("reading the catalog"))?;
+    Ok(dump(&catalog, &header(database, state.current())))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::catalog::{Catalog, Column, Constraint, FkAction, ForeignKey, Index, Table};

@@ -13,11 +13,43 @@ use std::time::{Duration, Instant};
 use crate::Error;
 use crate::bookkeeping::{bookkeeping_table, create_bookkeeping, is_recorded, record_statement};
 use crate::history::History;
-use crate::lock::MigrationLock;
+use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock};
 use crate::plan::Direction;
-use crate::runner::{RunOptions, Step};
 use crate::sql::quote_ident;
 use crate::state::State;
+
+/// Tuning of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How long to wait for another run's lock; also how long, in all, a run
+    /// keeps retrying migrations that time out waiting for a table's lock.
+    pub lock_timeout: Duration,
+    /// PostgreSQL: how long one statement of a migration may wait for a lock
+    /// (`SET LOCAL lock_timeout`) before the migration is rolled back and
+    /// retried; `None` waits without bound (see [`crate::lock_wait`]).
+    pub lock_wait: Option<Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_wait: Some(crate::lock_wait::DEFAULT_LOCK_WAIT),
+        }
+    }
+}
+
+/// One migration applied or rolled back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub direction: Direction,
+    /// Its (last) transaction's, or outside one its statements', duration.
+    pub elapsed: Duration,
+    /// How many times it gave up waiting for a table's lock, was rolled
+    /// back and tried again (see [`crate::lock_wait`]).
+    pub lock_waits: u32,
+}
 
 /// What every step of a locked run shares.
 pub(crate) struct Run<'a> {

@@ -1,0 +1,331 @@
+//! What each command prints: progress and summaries on stderr, listings
+//! (status, verify, check, dry runs, schema dumps) on stdout.
+
+use sea_orm::DatabaseConnection;
+use std::time::Duration;
+
+use super::Format;
+use crate::check::EntityStatements;
+use crate::checksum::{self, Verdict};
+use crate::error::plural;
+use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
+use crate::{Database, Error, fmt_duration};
+
+/// `up --dry-run` / `down --dry-run`: each step's SQL on stdout.
+pub(super) async fn dry_run(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    direction: Direction,
+    goal: &Goal,
+    options: &RunOptions,
+) -> Result<(), Error> {
+    let steps = crate::dry_run::plan(db, history, direction, goal, options).await?;
+    for step in &steps {
+        let way = match step.direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        };
+        println!("-- {} ({way})", step.name);
+        for statement in &step.statements {
+            println!("{statement};");
+        }
+        println!();
+    }
+    let verb = match direction {
+        Direction::Up => "apply",
+        Direction::Down => "roll back",
+    };
+    eprintln!(
+        "{}: dry run: would {verb} {}; nothing was changed",
+        database.name,
+        plural(steps.len(), "migration")
+    );
+    Ok(())
+}
+
+pub(super) fn summarize(database: &Database, report: &Report, elapsed: Duration) {
+    let up = report
+        .steps
+        .iter()
+        .filter(|s| s.direction == Direction::Up)
+        .count();
+    let down = report.steps.len() - up;
+    let position = match (&report.current, &report.head) {
+        (Some(current), Some(head)) if current == head => format!("at {current} (head)"),
+        (Some(current), _) => format!(
+            "at {current}, {} pending",
+            plural(report.pending.len(), "migration")
+        ),
+        (None, _) => format!(
+            "no migration applied, {} pending",
+            plural(report.pending.len(), "migration")
+        ),
+    };
+    let mut did = Vec::new();
+    if let Some(revision) = &report.adopted {
+        did.push(format!("adopted Alembic revision {revision}"));
+    }
+    if let Some(name) = &report.baselined {
+        did.push(format!("baselined at {name}"));
+    }
+    if down > 0 {
+        did.push(format!("rolled back {}", plural(down, "migration")));
+    }
+    if up > 0 {
+        did.push(format!("applied {}", plural(up, "migration")));
+    }
+    if did.is_empty() {
+        did.push("nothing to do".to_owned());
+    }
+    eprintln!(
+        "{}: {} in {}; {position}",
+        database.name,
+        did.join(", "),
+        fmt_duration(elapsed)
+    );
+}
+
+/// Lists what is recorded as it is; a gap or duplicate rows, which `up` and
+/// `down` refuse, are also said on stderr (`warning: …`), exit code 0.
+pub(super) async fn status(
+    history: &History,
+    db: &DatabaseConnection,
+    format: Format,
+) -> Result<(), Error> {
+    let state = runner::read_state(db, history).await?;
+    if let Err(damage) = state.refuse_damage(history) {
+        eprintln!("warning: {damage}");
+    }
+    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    for entry in checksum::edited(&checks) {
+        eprintln!("warning: {}", checksum::warning(entry));
+    }
+    let verdict = |name: &str| checks.iter().find(|e| e.name == name).map(|e| &e.verdict);
+    let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
+    let rows: Vec<(String, Option<String>)> = history
+        .names()
+        .into_iter()
+        .map(|name| {
+            let at = state
+                .applied
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| match &alembic {
+                    Some(revision) => {
+                        format!("by Alembic (revision {revision}; recorded by the next up)")
+                    }
+                    None => iso8601(a.applied_at),
+                });
+            (name.to_owned(), at)
+        })
+        .collect();
+    match format {
+        Format::Text => {
+            let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, at) in &rows {
+                let edited = match verdict(name) {
+                    Some(Verdict::Edited { .. }) => "  (edited since it was applied)",
+                    _ => "",
+                };
+                match at {
+                    Some(at) => println!("{name:width$}  applied  {at}{edited}"),
+                    None => println!("{name:width$}  pending"),
+                }
+            }
+            for name in &state.unknown {
+                println!("{name:width$}  applied  (unknown to this binary)");
+            }
+        }
+        Format::Json => {
+            let mut list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(name, at)| {
+                    serde_json::json!({
+                        "name": name,
+                        "status": if at.is_some() { "applied" } else { "pending" },
+                        "applied_at": if alembic.is_some() { None } else { at.as_ref() },
+                        "checksum": verdict(name).map(|v| match v {
+                            Verdict::Matches => "matches",
+                            Verdict::Edited { .. } => "edited",
+                            Verdict::NotRecorded => "not recorded",
+                            Verdict::Unknown => "unknown",
+                        }),
+                    })
+                })
+                .collect();
+            list.extend(state.unknown.iter().map(
+                |name| serde_json::json!({ "name": name, "status": "unknown", "applied_at": null }),
+            ));
+            let doc = serde_json::json!({
+                "current": state.current(),
+                "head": history.head(),
+                "alembic_revision": alembic,
+                "migrations": list,
+            });
+            println!("{doc}");
+        }
+    }
+    Ok(())
+}
+
+/// Lists each applied migration with what its recorded checksum says, and
+/// fails ([`Error::Edited`]) when any was edited since it was applied.
+pub(super) async fn verify(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+) -> Result<(), Error> {
+    let state = runner::read_state(db, history).await?;
+    state.refuse_unknown()?;
+    state.refuse_damage(history)?;
+    if let Some(found) = &state.alembic {
+        eprintln!(
+            "{}: nothing recorded yet: the database is at Alembic revision {}, and the next up \
+             or adopt records it with its checksums",
+            database.name, found.revision
+        );
+        return Ok(());
+    }
+    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for entry in &checks {
+        let said = match &entry.verdict {
+            Verdict::Matches => "ok".to_owned(),
+            Verdict::Edited { recorded, now } => format!(
+                "edited: applied as {}, renders {} now",
+                checksum::short(recorded),
+                checksum::short(now)
+            ),
+            Verdict::NotRecorded => "no checksum recorded".to_owned(),
+            Verdict::Unknown => "cannot be rendered without a database".to_owned(),
+        };
+        println!("{:width$}  {said}", entry.name);
+    }
+    let edited: Vec<String> = checksum::edited(&checks)
+        .into_iter()
+        .map(|e| e.name.clone())
+        .collect();
+    if !edited.is_empty() {
+        return Err(Error::Edited { names: edited });
+    }
+    let unrecorded = checks
+        .iter()
+        .filter(|e| e.verdict == Verdict::NotRecorded)
+        .count();
+    let matching = checks.len() - unrecorded;
+    let mut said = format!(
+        "{} of {} applied match what this binary renders",
+        matching,
+        plural(checks.len(), "migration")
+    );
+    if unrecorded > 0 {
+        said.push_str(&format!(
+            "; {unrecorded} {} no checksum recorded (applied before checksums were kept, or by \
+             another tool): run repair to record {}",
+            if unrecorded == 1 { "has" } else { "have" },
+            if unrecorded == 1 { "it" } else { "them" }
+        ));
+    }
+    eprintln!("{}: {said}", database.name);
+    Ok(())
+}
+
+pub(super) async fn autogenerate(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    entities: Option<EntityStatements>,
+    dir: Option<&std::path::Path>,
+    name: &str,
+) -> Result<(), Error> {
+    let Some(entities) = entities else {
+        return Err(Error::NoEntities {
+            database: database.name,
+            purpose: "generate from",
+        });
+    };
+    let state = runner::read_state(db, history).await?;
+    state.refuse_unknown()?;
+    let pending: Vec<&str> = history
+        .names()
+        .into_iter()
+        .filter(|n| !state.applied.iter().any(|a| a.name == *n))
+        .collect();
+    if !pending.is_empty() || state.alembic.is_some() {
+        return Err(Error::NotAtHead {
+            pending: pending.into_iter().map(str::to_owned).collect(),
+        });
+    }
+    let have = crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    let want = crate::check::entity_catalog(db, entities).await?;
+    let Some(source) = crate::autogen::migration_source(&have, &want) else {
+        eprintln!(
+            "{}: the database already matches the entities; no migration written",
+            database.name
+        );
+        return Ok(());
+    };
+    let path = crate::generate::generate_source(database, dir, name, &source)?;
+    println!("created {}", path.display());
+    Ok(())
+}
+
+/// `check`: the differences on stdout, a summary or the error on stderr.
+pub(super) async fn check(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    entities: Option<EntityStatements>,
+) -> Result<(), Error> {
+    let Some(entities) = entities else {
+        return Err(Error::NoEntities {
+            database: database.name,
+            purpose: "check against",
+        });
+    };
+    let report = crate::check::check(db, history, entities).await?;
+    if report.differences.is_empty() {
+        eprintln!(
+            "{}: the database matches the entities ({} tables)",
+            database.name, report.tables
+        );
+        return Ok(());
+    }
+    for line in &report.differences {
+        println!("{line}");
+    }
+    Err(Error::EntityDrift {
+        differences: report.differences,
+    })
+}
+
+/// `schema dump`: to stdout, or to `output`.
+pub(super) async fn schema_dump(
+    database: &Database,
+    history: &History,
+    db: &DatabaseConnection,
+    output: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let sql = crate::schema::dump_database(db, database, history).await?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, sql).map_err(|source| Error::Io {
+                action: "cannot write",
+                path: path.display().to_string(),
+                source,
+            })?;
+            eprintln!("{}: wrote {}", database.name, path.display());
+        }
+        None => print!("{sql}"),
+    }
+    Ok(())
+}
+
+fn iso8601(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
