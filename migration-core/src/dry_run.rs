@@ -41,6 +41,7 @@ pub async fn plan(
         Direction::Down => crate::plan::plan_down(history, &state, goal)?,
     };
     let backend = db.get_database_backend();
+    let dialect = crate::backend::of(backend);
     let table = quote_ident(backend, history.table());
     let mut out = Vec::with_capacity(indexes.len());
     let mut tracked = state.tracked;
@@ -88,26 +89,20 @@ pub async fn plan(
         let in_transaction = migration.use_transaction() != Some(false);
         let mut statements = Vec::new();
         if in_transaction {
-            statements.push(match backend {
-                DbBackend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
-                _ => "BEGIN".to_owned(),
-            });
+            statements.push(dialect.begin_sql().to_owned());
         }
-        if backend == DbBackend::Postgres && in_transaction {
-            // Its lock wait and the name it goes by (see lock_wait).
-            statements.extend(crate::lock_wait::prologue(&name, options.lock_wait));
-        }
-        if backend == DbBackend::Postgres && in_transaction && n + 1 < count {
-            // Only the run's last commit waits for the disk (see runner).
-            statements.push("SET LOCAL synchronous_commit = off".to_owned());
+        if in_transaction {
+            // Its lock wait and name; only the run's last commit waits for
+            // the disk (see backend).
+            statements.extend(dialect.prologue(&name, options.lock_wait, n + 1 == count));
         }
         if !tracked && direction == Direction::Up {
             let create = crate::bookkeeping::bookkeeping_table(backend, history);
             statements.push(backend.build(&create).to_string());
             tracked = true;
         }
-        if backend == DbBackend::Sqlite {
-            // SQLite runs check again, under the write lock, that the step is still due.
+        if dialect.rechecks_step() {
+            // The step checks again, under the write lock, that it is still due.
             statements.push(
                 Statement::from_sql_and_values(
                     backend,

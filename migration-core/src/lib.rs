@@ -18,6 +18,7 @@
 pub mod adopt;
 #[cfg(feature = "tooling")]
 mod autogen;
+mod backend;
 mod bookkeeping;
 pub mod catalog;
 #[cfg(feature = "tooling")]

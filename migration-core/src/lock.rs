@@ -15,7 +15,7 @@
 //! takes the file's write lock (`BEGIN IMMEDIATE`) and checks again, inside
 //! that transaction, that it is still to be done (see the runner).
 
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -52,7 +52,7 @@ impl MigrationLock {
         table: &str,
         timeout: Duration,
     ) -> Result<MigrationLock, Error> {
-        if db.get_database_backend() != DbBackend::Postgres {
+        if !crate::backend::of(db.get_database_backend()).locks_runs() {
             return Ok(MigrationLock { txn: None });
         }
         // The lock's transaction keeps one pooled connection for the whole

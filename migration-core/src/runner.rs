@@ -18,7 +18,7 @@ use crate::Error;
 use crate::adopt::Takeover;
 use crate::lock::MigrationLock;
 use crate::sql::{Reader, quote_ident};
-use crate::step::{Run, begin_immediate, run_step};
+use crate::step::{Run, run_step};
 
 pub use crate::history::History;
 pub use crate::plan::{Direction, Goal};
@@ -301,11 +301,7 @@ pub async fn repair(
             return Ok(Vec::new());
         }
         let failed = || Error::db(format!("recording checksums in {}", history.table()));
-        let txn = if backend == DbBackend::Sqlite {
-            begin_immediate(db, options).await?
-        } else {
-            db.begin().await.map_err(failed())?
-        };
+        let txn = crate::backend::of(backend).begin(db, options).await?;
         let wrote = async {
             crate::bookkeeping::add_checksum_column(&txn, history).await?;
             txn.execute_unprepared(&updates.join(";\n")).await
@@ -366,12 +362,7 @@ pub async fn fresh(
 
 /// Every table of the database (its current schema on PostgreSQL), one query.
 async fn table_names<C: Reader + ?Sized>(db: &C) -> Result<Vec<String>, DbErr> {
-    let list = match db.backend() {
-        DbBackend::Postgres => {
-            "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
-        }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    };
+    let list = crate::backend::of(db.backend()).table_names();
     db.query_all(list.to_owned())
         .await?
         .iter()
@@ -467,29 +458,12 @@ pub async fn refuse_not_our_history(
 
 async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
     let failed = || Error::db("dropping all tables");
-    let backend = db.get_database_backend();
     let names = table_names(db).await.map_err(failed())?;
     // Listed first: the run's lock holds one of the pool's two connections,
     // and this transaction the other.
     let txn = db.begin().await.map_err(failed())?;
-    if backend == DbBackend::Sqlite {
-        // Tables are dropped in any order; the foreign keys are checked at commit.
-        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
-            .await
-            .map_err(failed())?;
-    }
-    for name in &names {
-        let cascade = if backend == DbBackend::Postgres {
-            " CASCADE"
-        } else {
-            ""
-        };
-        txn.execute_unprepared(&format!(
-            "DROP TABLE IF EXISTS {}{cascade}",
-            quote_ident(backend, name)
-        ))
-        .await
-        .map_err(failed())?;
+    for drop in crate::backend::of(db.get_database_backend()).drop_tables(&names) {
+        txn.execute_unprepared(&drop).await.map_err(failed())?;
     }
     txn.commit().await.map_err(failed())?;
     tracing::info!("dropped {} tables", names.len());
@@ -560,8 +534,10 @@ async fn add_checksum_column(
     options: &RunOptions,
 ) -> Result<(), Error> {
     let failed = || Error::db(format!("adding the checksum column to {}", history.table()));
-    if db.get_database_backend() == DbBackend::Sqlite {
-        let txn = begin_immediate(db, options).await?;
+    if !crate::backend::of(db.get_database_backend()).locks_runs() {
+        let txn = crate::backend::of(db.get_database_backend())
+            .begin(db, options)
+            .await?;
         crate::bookkeeping::add_checksum_column(&txn, history)
             .await
             .map_err(failed())?;

@@ -3,10 +3,7 @@
 //! whole when it gives up waiting for a busy table's lock, or outside a
 //! transaction when it asks for that.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use sea_orm_migration::SchemaManager;
 use std::time::{Duration, Instant};
 
@@ -169,15 +166,8 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         action: "recording it",
         source,
     };
-    // What opens the transaction on PostgreSQL: the lock wait, the name it
-    // goes by while it runs, and for all but the last step no disk flush.
-    let mut setup = Vec::new();
-    if backend == DbBackend::Postgres {
-        setup = crate::lock_wait::prologue(&name, options.lock_wait);
-        if !flush {
-            setup.push("SET LOCAL synchronous_commit = off".to_owned());
-        }
-    }
+    let dialect = crate::backend::of(backend);
+    let setup = dialect.prologue(&name, options.lock_wait, flush);
 
     let checksum = match direction {
         Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
@@ -188,18 +178,12 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
     // BEGIN, the batch, COMMIT, three round trips whatever its size.
-    let recorded = match backend {
-        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
-        _ => None,
+    let recorded = match dialect.batches() {
+        true => crate::record::record(migration.as_ref(), direction, backend).await,
+        false => None,
     };
 
-    let txn = if backend == DbBackend::Sqlite {
-        begin_immediate(db, options).await?
-    } else {
-        db.begin()
-            .await
-            .map_err(Error::db("starting a transaction"))?
-    };
+    let txn = dialect.begin(db, options).await?;
     if let Some(statements) = recorded {
         let mut batch = setup;
         batch.reserve(statements.len() + 2);
@@ -233,8 +217,8 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
             .await
             .map_err(bookkeeping)?;
     }
-    if backend == DbBackend::Sqlite {
-        // No lock spans the run on SQLite: check again under the write lock.
+    if dialect.rechecks_step() {
+        // No lock spans the run: check again under the write lock.
         let done = is_recorded(&txn, &table, &name)
             .await
             .map_err(bookkeeping)?;
@@ -257,12 +241,9 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
             source,
         });
     }
+    // Values inline: a simple query, safe behind a transaction pooler.
     let record = record_statement(backend, &table, &name, direction, checksum);
-    let recorded = match backend {
-        DbBackend::Postgres => txn.execute_unprepared(&record.to_string()).await,
-        _ => txn.execute_raw(record).await,
-    };
-    if let Err(source) = recorded {
+    if let Err(source) = txn.execute_unprepared(&record.to_string()).await {
         let _ = txn.rollback().await;
         return Err(bookkeeping(source));
     }
@@ -312,15 +293,16 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
             .await
             .map_err(bookkeeping)?;
     }
-    if backend == DbBackend::Sqlite {
+    let dialect = crate::backend::of(backend);
+    if dialect.rechecks_step() {
         let done = is_recorded(db, &table, &name).await.map_err(bookkeeping)?;
         if done == (direction == Direction::Up) {
             return Ok(None);
         }
     }
-    let recorded = match backend {
-        DbBackend::Postgres => crate::record::record(migration.as_ref(), direction, backend).await,
-        _ => None,
+    let recorded = match dialect.batches() {
+        true => crate::record::record(migration.as_ref(), direction, backend).await,
+        false => None,
     };
     let ran = match recorded {
         Some(statements) => {
@@ -351,11 +333,9 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         Direction::Down => None,
     };
     let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
-    let recorded = match backend {
-        DbBackend::Postgres => db.execute_unprepared(&record.to_string()).await,
-        _ => db.execute_raw(record).await,
-    };
-    recorded.map_err(bookkeeping)?;
+    db.execute_unprepared(&record.to_string())
+        .await
+        .map_err(bookkeeping)?;
     let elapsed = started.elapsed();
     let what = match direction {
         Direction::Up => "applied",
@@ -398,34 +378,4 @@ async fn finish(
         elapsed,
         lock_waits: 0,
     }))
-}
-
-/// `BEGIN IMMEDIATE` on SQLite: takes the file's write lock, waiting up to the
-/// connection's busy timeout, and says so when it has to wait.
-pub(crate) async fn begin_immediate(
-    db: &DatabaseConnection,
-    options: &RunOptions,
-) -> Result<sea_orm::DatabaseTransaction, Error> {
-    let begin = db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    });
-    let result = crate::rt::announce_if_slow(
-        begin,
-        Duration::from_millis(500),
-        "waiting for the SQLite write lock: another run is migrating this database",
-    )
-    .await;
-    result.map_err(|e| {
-        if e.to_string().contains("database is locked") {
-            Error::LockTimeout {
-                seconds: options.lock_timeout.as_secs(),
-            }
-        } else {
-            Error::Database {
-                action: "starting a transaction".into(),
-                source: e,
-            }
-        }
-    })
 }
