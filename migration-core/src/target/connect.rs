@@ -167,3 +167,45 @@ fn search_path(schema: &str) -> String {
         format!("\"{schema}\"")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{check_schema_name, search_path};
+
+    #[test]
+    fn schema_names_with_quotes_commas_or_nul_are_refused() {
+        for name in ["public", "tenant_1", "Tenant", "a b", "ü", "x.y", "$user"] {
+            assert_eq!(check_schema_name(name), Ok(()), "{name:?}");
+        }
+        for name in ["", "a,b", "a\"b", "\"", "a\0b"] {
+            assert_eq!(
+                check_schema_name(name),
+                Err(format!(
+                    "invalid schema name {name:?}: give one schema name, without '\"' or ','"
+                )),
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            check_schema_name("a,b"),
+            Err("invalid schema name \"a,b\": give one schema name, without '\"' or ','".into())
+        );
+    }
+
+    #[test]
+    fn the_search_path_quotes_names_the_server_would_fold_or_split() {
+        for name in ["public", "tenant_1", "_x", "a9"] {
+            assert_eq!(search_path(name), name);
+        }
+        for (name, quoted) in [
+            ("Tenant", "\"Tenant\""),
+            ("9a", "\"9a\""),
+            ("a b", "\"a b\""),
+            ("a-b", "\"a-b\""),
+            ("café", "\"café\""),
+            ("$user", "\"$user\""),
+        ] {
+            assert_eq!(search_path(name), quoted, "{name}");
+        }
+    }
+}

@@ -72,3 +72,79 @@ fn dotenv_vars(bytes: &[u8]) -> Result<Vec<(String, String)>, std::io::Error> {
         .filter_map(Result::ok)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{DOTENV_MAX_BYTES, dotenv_vars};
+
+    fn vars(text: &str) -> Result<Vec<(String, String)>, String> {
+        dotenv_vars(text.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Result<Vec<(String, String)>, String> {
+        Ok(list
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect())
+    }
+
+    #[test]
+    fn a_dotenv_file_gives_its_variables_in_order() {
+        assert_eq!(
+            vars(
+                "# the databases\n\
+                 SKETCH2BIM_DATABASE_URL=postgres://u:pw@h/s\n\
+                 \n\
+                 export DATABASE_URL='postgres://u@h/d?sslmode=require'\n\
+                 QUOTED=\"a b\"\n"
+            ),
+            pairs(&[
+                ("SKETCH2BIM_DATABASE_URL", "postgres://u:pw@h/s"),
+                ("DATABASE_URL", "postgres://u@h/d?sslmode=require"),
+                ("QUOTED", "a b"),
+            ])
+        );
+        assert_eq!(vars(""), pairs(&[]));
+        assert_eq!(vars("EMPTY=\n"), pairs(&[("EMPTY", "")]));
+    }
+
+    #[test]
+    fn lines_that_do_not_parse_are_skipped() {
+        assert_eq!(
+            vars(
+                "not a variable\n\
+                 DATABASE_URL=postgres://h/x\n\
+                 BAD KEY=1\n\
+                 UNCLOSED='abc\n"
+            ),
+            pairs(&[("DATABASE_URL", "postgres://h/x")])
+        );
+    }
+
+    #[test]
+    fn a_dotenv_file_up_to_64_kib_is_read_and_a_larger_one_refused() {
+        let line = "DATABASE_URL=sqlite://a.db\n";
+        let mut text = line.to_owned();
+        text.push_str(&"#".repeat(DOTENV_MAX_BYTES as usize - line.len()));
+        assert_eq!(text.len() as u64, DOTENV_MAX_BYTES);
+        assert_eq!(vars(&text), pairs(&[("DATABASE_URL", "sqlite://a.db")]));
+        text.push('#');
+        assert_eq!(vars(&text), Err("larger than 64 KiB".to_owned()));
+    }
+
+    #[test]
+    fn a_dotenv_file_that_is_not_utf8_is_refused_naming_the_offset() {
+        assert_eq!(
+            dotenv_vars(b"DATABASE_URL=postgres://u:p\xffw@h/x\n")
+                .map_err(|e| (e.kind(), e.to_string())),
+            Err((
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text (invalid byte at offset 27)".to_owned()
+            ))
+        );
+        assert_eq!(
+            dotenv_vars(b"\xc3").map_err(|e| e.to_string()),
+            Err("not UTF-8 text (invalid byte at offset 0)".to_owned())
+        );
+    }
+}

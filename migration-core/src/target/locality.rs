@@ -90,7 +90,7 @@ fn is_local_host(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{HostFrom, RemoteHost, remote_host};
+    use super::{HostFrom, RemoteHost, is_local_host, remote_host};
 
     /// [`remote_host`] of `url` with `env` as the environment.
     fn remote(url: &str, env: &[(&str, &str)]) -> Option<RemoteHost> {
@@ -181,5 +181,173 @@ mod tests {
             remote("postgres:///db", &[("PGHOST", "")]),
             host("", HostFrom::Env("PGHOST"))
         );
+    }
+
+    #[test]
+    fn loopback_addresses_and_localhost_are_local() {
+        for name in [
+            "localhost",
+            "LocalHost",
+            "127.0.0.1",
+            "127.0.0.2",
+            "127.255.255.254",
+            "::1",
+            "[::1]",
+            "0:0:0:0:0:0:0:1",
+            "[0:0:0:0:0:0:0:1]",
+        ] {
+            assert!(is_local_host(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn other_addresses_and_names_are_remote() {
+        for name in [
+            "",
+            "128.0.0.1",
+            "126.255.255.255",
+            "0.0.0.0",
+            "10.0.0.1",
+            "192.168.1.10",
+            "::",
+            "[::2]",
+            "fe80::1",
+            "localhost.",
+            "localhost.localdomain",
+            "127.1",
+            "127.0.0.1.nip.io",
+            "db",
+            "[::1",
+            "::1]",
+        ] {
+            assert!(!is_local_host(name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn socket_directories_are_local_and_relative_paths_are_not() {
+        for url in [
+            "postgres:///db?host=/tmp",
+            "postgres:///db?host=%2Ftmp",
+            "postgres:///db?host=/var/run/postgresql",
+            "postgres://u@%2Ftmp/db",
+            "postgres://u@%2Fvar%2Frun%2Fpostgresql:5433/db",
+        ] {
+            assert_eq!(remote(url, &[]), None, "{url}");
+        }
+        assert_eq!(
+            remote("postgres:///db?host=var/run/postgresql", &[]),
+            host("var/run/postgresql", HostFrom::Parameter("host"))
+        );
+        assert_eq!(remote("postgres:///db", &[("PGHOST", "/tmp")]), None);
+    }
+
+    #[test]
+    fn ipv6_hosts_are_local_only_for_loopback() {
+        assert_eq!(remote("postgres://u@[::1]:5433/db", &[]), None);
+        assert_eq!(remote("postgres:///db?hostaddr=::1", &[]), None);
+        assert_eq!(
+            remote("postgres://u@[2001:db8::1]/db", &[]),
+            host("[2001:db8::1]", HostFrom::Url)
+        );
+        assert_eq!(
+            remote("postgres://u@localhost/db?hostaddr=2001:db8::1", &[]),
+            host("2001:db8::1", HostFrom::Parameter("hostaddr"))
+        );
+    }
+
+    #[test]
+    fn every_named_server_counts_and_the_first_remote_one_is_reported() {
+        // Several `host=` parameters: any remote one makes the URL remote.
+        assert_eq!(
+            remote("postgres:///db?host=/tmp&host=db1&host=db2", &[]),
+            host("db1", HostFrom::Parameter("host"))
+        );
+        // The URL's host comes before the parameters.
+        assert_eq!(
+            remote("postgres://u@db0/db?host=db1", &[]),
+            host("db0", HostFrom::Url)
+        );
+        // A `hostaddr=` before a `host=` is reported first.
+        assert_eq!(
+            remote("postgres:///db?hostaddr=10.0.0.7&host=db1", &[]),
+            host("10.0.0.7", HostFrom::Parameter("hostaddr"))
+        );
+        // A list in the URL's host is remote, even of local names.
+        assert_eq!(
+            remote("postgres://u@localhost,localhost/db", &[]),
+            host("localhost,localhost", HostFrom::Url)
+        );
+        // All local: local.
+        assert_eq!(
+            remote(
+                "postgres://u@localhost/db?host=/tmp&hostaddr=127.0.0.1",
+                &[]
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn the_environment_counts_only_when_the_url_names_no_server() {
+        let remote_env = [("PGHOST", "db.internal"), ("PGHOSTADDR", "10.0.0.9")];
+        for url in [
+            "postgres://u@localhost/db",
+            "postgres:///db?host=/tmp",
+            "postgres:///db?hostaddr=127.0.0.1",
+        ] {
+            assert_eq!(remote(url, &remote_env), None, "{url}");
+        }
+        // Both set: each counts, PGHOSTADDR first.
+        assert_eq!(
+            remote("postgres:///db", &remote_env),
+            host("10.0.0.9", HostFrom::Env("PGHOSTADDR"))
+        );
+        assert_eq!(
+            remote(
+                "postgres:///db",
+                &[("PGHOSTADDR", "127.0.0.1"), ("PGHOST", "db.internal")]
+            ),
+            host("db.internal", HostFrom::Env("PGHOST"))
+        );
+        assert_eq!(
+            remote(
+                "postgres:///db",
+                &[("PGHOSTADDR", "::1"), ("PGHOST", "localhost")]
+            ),
+            None
+        );
+        // Other parameters do not name a server.
+        assert_eq!(
+            remote("postgres:///db?user=app&port=5433", &remote_env),
+            host("10.0.0.9", HostFrom::Env("PGHOSTADDR"))
+        );
+        // The environment is not read at all when the URL names a server.
+        let url = match url::Url::parse("postgres://u@localhost/db") {
+            Ok(url) => url,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(remote_host(&url, |name| panic!("{name} was read")), None);
+    }
+
+    #[test]
+    fn a_remote_host_names_where_it_was_found() {
+        let shown = |host: &str, from| {
+            RemoteHost {
+                host: host.to_owned(),
+                from,
+            }
+            .to_string()
+        };
+        assert_eq!(shown("db.internal", HostFrom::Url), "host \"db.internal\"");
+        assert_eq!(
+            shown("10.0.0.5", HostFrom::Parameter("hostaddr")),
+            "host \"10.0.0.5\" from ?hostaddr="
+        );
+        assert_eq!(
+            shown("db", HostFrom::Parameter("host")),
+            "host \"db\" from ?host="
+        );
+        assert_eq!(shown("", HostFrom::Env("PGHOST")), "host \"\" from PGHOST");
     }
 }

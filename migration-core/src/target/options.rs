@@ -114,7 +114,17 @@ fn parse_connect_timeout(value: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::{DriverOptions, parse_connect_timeout, postgres_options};
     use crate::target::{Origin, Target};
+    use std::time::Duration;
+
+    /// [`postgres_options`] of `url`.
+    fn options(url: &str) -> Result<DriverOptions, String> {
+        match url::Url::parse(url) {
+            Ok(parsed) => postgres_options(url, &parsed),
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
 
     #[test]
     fn connect_timeout_is_libpqs_seconds_and_hidden_from_the_driver() {
@@ -186,6 +196,165 @@ mod tests {
                 .as_ref()
                 .map(|t| (t.statement_cache_capacity, t.driver_url.as_str())),
             Ok((Some(0), "postgres://u@h/x?sslmode=require"))
+        );
+    }
+
+    #[test]
+    fn connect_timeout_accepts_whole_seconds_from_1_to_a_day() {
+        for (value, seconds) in [
+            ("1", 1),
+            ("30", 30),
+            (" 7 ", 7),
+            ("+5", 5),
+            ("86400", 86_400),
+        ] {
+            assert_eq!(
+                parse_connect_timeout(value),
+                Ok(Duration::from_secs(seconds)),
+                "{value:?}"
+            );
+        }
+        for value in [
+            "0",
+            "-1",
+            "abc",
+            "1.5",
+            "",
+            " ",
+            "86401",
+            "1s",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_connect_timeout(value),
+                Err(format!(
+                    "connect_timeout={value:?}: expected whole seconds from 1 to 86400"
+                )),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sslmode_takes_libpqs_six_modes_in_either_spelling() {
+        for mode in [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+            "Require",
+        ] {
+            for key in ["sslmode", "ssl-mode"] {
+                let url = format!("postgres://u@h/x?{key}={mode}");
+                let parsed = options(&url);
+                // The driver applies it: it stays in the URL it is given.
+                assert_eq!(parsed.map(|o| o.driver_url), Ok(url.clone()), "{url}");
+            }
+        }
+        for (key, mode) in [
+            ("sslmode", "bogus"),
+            ("sslmode", ""),
+            ("ssl-mode", "verify_full"),
+            ("sslmode", " require"),
+            ("sslmode", "true"),
+        ] {
+            assert_eq!(
+                options(&format!("postgres://u@h/x?{key}={mode}")),
+                Err(format!(
+                    "{key}={mode:?}: expected disable, allow, prefer, require, verify-ca or \
+                     verify-full"
+                )),
+                "{key}={mode}"
+            );
+        }
+    }
+
+    #[test]
+    fn statement_cache_capacity_is_applied_in_its_underscore_spelling() {
+        assert_eq!(
+            options("postgres://u@h/x?statement_cache_capacity=%2012%20")
+                .map(|o| (o.statement_cache_capacity, o.driver_url)),
+            Ok((Some(12), "postgres://u@h/x".to_owned()))
+        );
+        // The driver's own spelling is checked and left to the driver.
+        assert_eq!(
+            options("postgres://u@h/x?statement-cache-capacity=100")
+                .map(|o| (o.statement_cache_capacity, o.driver_url)),
+            Ok((
+                None,
+                "postgres://u@h/x?statement-cache-capacity=100".to_owned()
+            ))
+        );
+        for value in ["-1", "1.0", "", "many"] {
+            assert_eq!(
+                options(&format!(
+                    "postgres://u@h/x?statement_cache_capacity={value}"
+                )),
+                Err(format!(
+                    "statement_cache_capacity={value:?}: expected a whole number of statements"
+                )),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sslrootcert_is_kept_for_the_driver_and_checked_when_connecting() {
+        for key in ["sslrootcert", "ssl-root-cert", "ssl-ca"] {
+            let url = format!("postgres://u@h/x?{key}=%2Fetc%2Fca.pem&sslmode=verify-full");
+            assert_eq!(
+                options(&url).map(|o| (o.root_cert, o.driver_url)),
+                Ok((Some("/etc/ca.pem".to_owned()), url.clone())),
+                "{key}"
+            );
+        }
+        // The last one given is the one checked.
+        assert_eq!(
+            options("postgres://u@h/x?sslrootcert=a.pem&ssl-ca=b.pem").map(|o| o.root_cert),
+            Ok(Some("b.pem".to_owned()))
+        );
+    }
+
+    #[test]
+    fn the_first_refused_parameter_is_the_one_named() {
+        assert_eq!(
+            options("postgres://u@h/x?sslmode=no&connect_timeout=0"),
+            Err(
+                "sslmode=\"no\": expected disable, allow, prefer, require, verify-ca or \
+                 verify-full"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            options("postgres://u@h/x?connect_timeout=0&sslmode=no"),
+            Err("connect_timeout=\"0\": expected whole seconds from 1 to 86400".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_url_without_parameters_of_ours_reaches_the_driver_unchanged() {
+        for url in [
+            "postgres://u:p%40ss@h:5433/x",
+            "postgres://u@h/x?application_name=a%20b&options=-c%20x%3Dy",
+            "postgresql:///x?host=/tmp",
+            "postgres://u@h/x?",
+        ] {
+            assert_eq!(options(url), Ok(DriverOptions::as_given(url)), "{url}");
+        }
+        // Taking one out re-encodes the rest as a form would.
+        assert_eq!(
+            options("postgres://u@h/x?application_name=a%20b&connect_timeout=9")
+                .map(|o| (o.connect_timeout, o.driver_url)),
+            Ok((
+                Duration::from_secs(9),
+                "postgres://u@h/x?application_name=a+b".to_owned()
+            ))
+        );
+        assert_eq!(
+            options("postgres://u@h/x?connect_timeout=9#frag").map(|o| o.driver_url),
+            Ok("postgres://u@h/x#frag".to_owned())
         );
     }
 }

@@ -90,4 +90,77 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn the_last_mode_decides_whether_the_file_is_created() {
+        assert_eq!(
+            sqlite_location("sqlite://x.db?mode=rwc&mode=ro"),
+            file("x.db", false)
+        );
+        assert_eq!(
+            sqlite_location("sqlite://x.db?mode=ro&mode=rwc"),
+            file("x.db", true)
+        );
+        // Memory wins wherever it stands.
+        assert_eq!(
+            sqlite_location("sqlite://x.db?mode=memory&mode=rwc"),
+            SqliteLocation::Memory
+        );
+        // Parameter names are matched exactly.
+        assert_eq!(
+            sqlite_location("sqlite://x.db?Mode=rwc&cache=shared"),
+            file("x.db", false)
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_are_percent_decoded_and_trimmed() {
+        assert_eq!(
+            sqlite_location("  sqlite://data/app.sqlite?mode=rwc \n"),
+            file("data/app.sqlite", true)
+        );
+        assert_eq!(
+            sqlite_location("sqlite:///abs/x.db"),
+            file("/abs/x.db", false)
+        );
+        assert_eq!(
+            sqlite_location("sqlite://caf%C3%A9.db"),
+            file("café.db", false)
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_accepted_and_refused_by_parse() {
+        let parse = |url: &str| Target::parse(url, Origin::Flag).map_err(|e| e.to_string());
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=rwc", "sqlite:x.db"] {
+            let target = parse(url);
+            assert_eq!(
+                target.as_ref().map(|t| t.sqlite_location().is_some()),
+                Ok(true),
+                "{url}"
+            );
+        }
+        for url in ["sqlite://", "sqlite:", "sqlite://?mode=ro"] {
+            assert_eq!(
+                parse(url).map(|t| t.to_string()),
+                Err(
+                    "invalid database URL from --database-url: it names no SQLite file; give \
+                     one, e.g. sqlite://app.sqlite?mode=rwc"
+                        .to_owned()
+                ),
+                "{url}"
+            );
+        }
+        // SQLite takes none of PostgreSQL's parameters: they reach the driver.
+        let target = parse("sqlite://x.db?connect_timeout=0");
+        assert_eq!(
+            target
+                .as_ref()
+                .map(|t| (t.connect_timeout(), t.driver_url.as_str())),
+            Ok((
+                std::time::Duration::from_secs(5),
+                "sqlite://x.db?connect_timeout=0"
+            ))
+        );
+    }
 }

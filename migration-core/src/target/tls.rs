@@ -75,4 +75,21 @@ mod tests {
             0
         );
     }
+
+    #[test]
+    fn pem_bodies_must_be_padded_base64() {
+        let block =
+            |body: &str| format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----");
+        for body in ["MIIB", "MII=", "MI==", "ab+/\r\ncd12", "  MIIB  \n\tAAAA  "] {
+            assert_eq!(pem_certificates(&block(body)), 1, "{body:?}");
+        }
+        for body in ["", "MII", "MIIBA", "MI-B", "MI_B", "MIIB AA"] {
+            assert_eq!(pem_certificates(&block(body)), 0, "{body:?}");
+        }
+        // A malformed block does not hide a good one after it.
+        assert_eq!(
+            pem_certificates(&format!("{}\n{}", block("!!"), block("MIIB"))),
+            1
+        );
+    }
 }
