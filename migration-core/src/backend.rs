@@ -20,6 +20,7 @@ use crate::step::RunOptions;
 /// How one database migrates.
 pub(crate) trait Migrate: Sync {
     /// The statement that opens a step's transaction, as a dry run shows it.
+    #[cfg(feature = "tooling")]
     fn begin_sql(&self) -> &'static str;
 
     /// Opens a step's transaction on `db`.
@@ -66,6 +67,7 @@ pub(crate) fn of(backend: DbBackend) -> &'static dyn Migrate {
 }
 
 impl Migrate for Postgres {
+    #[cfg(feature = "tooling")]
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
     }
@@ -124,6 +126,7 @@ impl Migrate for Postgres {
 }
 
 impl Migrate for Sqlite {
+    #[cfg(feature = "tooling")]
     fn begin_sql(&self) -> &'static str {
         "BEGIN IMMEDIATE"
     }

@@ -4,16 +4,27 @@
 //! and describes its database with a [`Database`]; everything else lives here,
 //! so the CLI and the applications that embed the migrator run the same code:
 //!
+//! The runtime, which an application that embeds a migrator links:
+//!
 //! - [`target`]: which database, from which setting, shown without its password;
-//! - [`runner`]: applying and rolling back, one transaction per migration;
+//! - [`runner`]: the operations, each under the lock, built from
+//!   [`history`] (the migrations and the checks of what is recorded),
+//!   [`state`] (what is recorded), [`plan`] (what a run does, pure), `step`
+//!   (one migration in one transaction with its bookkeeping row),
+//!   `bookkeeping` (the bookkeeping table's SQL) and `backend` (what differs
+//!   between PostgreSQL and SQLite);
 //! - [`lock`]: one run at a time per database;
 //! - [`lock_wait`]: bounded lock waits on busy tables, and who blocks them;
 //! - [`adopt`]: taking over databases the Alembic migrator built;
 //! - [`checksum`]: whether an applied migration was edited since;
-//! - [`catalog`]: what a database's catalog says about its schema;
+//! - [`catalog`]: what a database's catalog says about its schema, typed;
 //! - [`sql`]: how the migrator sends its own statements (safe behind a
 //!   transaction-pooling proxy);
-//! - [`cli`]: the command line both binaries share.
+//! - [`startup`] and [`embed`]: the startup API and the `MigratorTrait` calls.
+//!
+//! Behind the `tooling` feature: [`dry_run`], [`check`], [`schema`] and the
+//! migration generator; behind `cli` (which implies `tooling`): `cli`, the
+//! command line both binaries share.
 
 pub mod adopt;
 #[cfg(feature = "tooling")]
@@ -32,6 +43,7 @@ pub mod embed;
 mod error;
 #[cfg(feature = "tooling")]
 mod generate;
+mod guard;
 pub mod history;
 pub mod lock;
 pub mod lock_wait;

@@ -11,7 +11,7 @@
 //! [`crate::bookkeeping`]), so a failing statement, a crash or a kill leaves
 //! the database at the previous migration, never between two.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use std::time::Duration;
 
 use crate::Error;
@@ -20,6 +20,7 @@ use crate::lock::MigrationLock;
 use crate::sql::{Reader, quote_ident};
 use crate::step::{Run, run_step};
 
+pub use crate::guard::{refuse_foreign, refuse_not_our_history};
 pub use crate::history::History;
 pub use crate::plan::{Direction, Goal};
 pub use crate::state::{Applied, State, read_state};
@@ -360,105 +361,9 @@ pub async fn fresh(
     up(db, history, &Goal::All, options).await
 }
 
-/// Every table of the database (its current schema on PostgreSQL), one query.
-async fn table_names<C: Reader + ?Sized>(db: &C) -> Result<Vec<String>, DbErr> {
-    let list = crate::backend::of(db.backend()).table_names();
-    db.query_all(list.to_owned())
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String>("", "name"))
-        .collect()
-}
-
-/// Refuses a database that records this history's first migration but
-/// lacks a table of its signature ([`crate::history`]): another migrator's
-/// history. One catalog query and a second read of the bookkeeping, made
-/// only when the first migration is recorded; says nothing when a migration
-/// involved cannot be recorded without a database.
-pub async fn refuse_foreign<C: Reader + ?Sized>(
-    db: &C,
-    history: &History,
-    state: &State,
-) -> Result<(), Error> {
-    let Some(first) = history.migrations.first() else {
-        return Ok(());
-    };
-    if state.alembic.is_some() || !state.is_applied(first.name()) {
-        return Ok(());
-    }
-    let existing = table_names(db)
-        .await
-        .map_err(Error::db("reading the catalog"))?;
-    // What is recorded, read again after the catalog: a run racing this one
-    // may have applied a migration that drops one of the first migration's
-    // tables since `state` was read. It committed its row with its drop,
-    // before the catalog was read, so it is recorded now.
-    let state = &read_state(db, history).await?;
-    let backend = db.backend();
-    let render = |statements: Vec<Statement>| -> Vec<String> {
-        statements.iter().map(Statement::to_string).collect()
-    };
-    let Some(created) = crate::record::record(first.as_ref(), Direction::Up, backend).await else {
-        return Ok(());
-    };
-    let mut later = Vec::new();
-    for migration in &history.migrations[1..] {
-        if state.is_applied(migration.name()) {
-            match crate::record::record(migration.as_ref(), Direction::Up, backend).await {
-                Some(statements) => later.push(render(statements)),
-                None => return Ok(()),
-            }
-        }
-    }
-    let signature = crate::history::signature_tables(&render(created), &later);
-    if signature.is_empty() {
-        return Ok(());
-    }
-    crate::history::foreign(first.name(), &signature, &existing)
-}
-
-/// `command` (`fresh`, which drops every table) without `--yes`: refused on
-/// a database that records migrations this binary does not know (ahead of
-/// it, or another migrator's) or holds another migrator's history
-/// ([`refuse_foreign`]). Costs the one SELECT of [`read_state`], and the
-/// catalog query of the signature check when the first migration is
-/// recorded.
-pub async fn refuse_not_our_history(
-    db: &DatabaseConnection,
-    history: &History,
-    command: &'static str,
-    override_with: &'static str,
-) -> Result<(), Error> {
-    let state = read_state(db, history).await?;
-    let reason = if !state.unknown.is_empty() {
-        format!(
-            "it records {} unknown to this binary",
-            state.unknown.join(", ")
-        )
-    } else {
-        match refuse_foreign(db, history, &state).await {
-            Err(Error::Foreign { first, missing }) => format!(
-                "it records {first} but has no {} {}: another migrator's",
-                if missing.len() == 1 {
-                    "table"
-                } else {
-                    "tables"
-                },
-                missing.join(", ")
-            ),
-            other => return other,
-        }
-    };
-    Err(Error::NotOurHistory {
-        command,
-        reason,
-        override_with,
-    })
-}
-
 async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
     let failed = || Error::db("dropping all tables");
-    let names = table_names(db).await.map_err(failed())?;
+    let names = crate::guard::table_names(db).await.map_err(failed())?;
     // Listed first: the run's lock holds one of the pool's two connections,
     // and this transaction the other.
     let txn = db.begin().await.map_err(failed())?;
