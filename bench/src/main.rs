@@ -324,7 +324,36 @@ async fn run() -> Fallible<()> {
             ms(f.1)
         );
     }
+    // Of the in-process check, what comparing the applied migrations'
+    // checksums costs: rendering each one without a database.
     let url = url_for(&server, head_db, None)?;
+    {
+        let db = connect_as_migrator(&url).await?;
+        let history = History::of::<Migrator>();
+        let state = migration_core::runner::read_state(&db, &history)
+            .await
+            .map_err(|e| migration_core::one_line(&e, &[]))?;
+        let mut compare = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            let entries =
+                migration_core::checksum::compare(&history, &state, db.get_database_backend())
+                    .await;
+            compare.push(t.elapsed());
+            if entries.len() != history.names().len() {
+                return Err("the checksum comparison missed a migration".into());
+            }
+        }
+        let _ = db.close().await;
+        let (median, p95) = spread(compare);
+        println!(
+            "\nOf the in-process check, comparing the {} applied migrations' checksums (each \
+             rendered without a database): {} / {} (median / p95).",
+            history.names().len(),
+            ms(median),
+            ms(p95)
+        );
+    }
     let rss_ours = (0..5)
         .map(|_| peak_rss(&bin, &["-u", &url, "up"]))
         .collect::<Fallible<Vec<_>>>()?

@@ -18,10 +18,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use sea_orm_migration::SchemaManager;
 
 use crate::Error;
-use crate::bookkeeping::bookkeeping_table;
 use crate::catalog::Catalog;
 use crate::history::History;
-use crate::sql::quote_ident;
 use crate::state::is_undefined_table;
 
 pub use crate::state::{ALEMBIC_TABLE, AlembicRevision};
@@ -82,28 +80,12 @@ pub(crate) async fn adopt(
     }
     let backend = db.get_database_backend();
     let failed = || Error::db(format!("recording the adoption in {}", history.table()));
-    let table = quote_ident(backend, history.table());
-    let now = chrono::Utc::now().timestamp();
     let mut rows = Vec::with_capacity(count);
     for migration in &history.migrations[..count] {
         let checksum = crate::checksum::of(migration.as_ref(), backend).await;
-        rows.push(format!(
-            "({}, {})",
-            crate::sql::literal(migration.name()),
-            checksum.map_or("NULL".to_owned(), |c| crate::sql::literal(&c))
-        ));
+        rows.push((migration.name(), checksum));
     }
-    let values = rows.join(", ");
-    // One batch, so it runs as simple queries (safe behind a transaction
-    // pooler); inserts nothing when another run recorded something first.
-    let record = format!(
-        "{create};\n\
-         INSERT INTO {table} (version, applied_at, {checksum}) \
-         SELECT column1, {now}, column2 FROM (VALUES {values}) AS adopted \
-         WHERE NOT EXISTS (SELECT 1 FROM {table})",
-        create = backend.build(&bookkeeping_table(backend, history)),
-        checksum = crate::checksum::COLUMN,
-    );
+    let record = crate::bookkeeping::record_adoption(backend, history, &rows);
     let txn = db.begin().await.map_err(failed())?;
     // A bookkeeping table made before checksums were kept gets the column.
     if let Err(e) = crate::bookkeeping::add_checksum_column(&txn, history).await {

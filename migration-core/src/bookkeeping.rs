@@ -144,3 +144,34 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
     }
     Ok(())
 }
+
+/// One batch (simple queries, safe behind a transaction pooler) that makes
+/// the bookkeeping table if needed and records `rows` (name, checksum) as
+/// applied now, unless the table already records something (another run
+/// took the database over first): an adoption or a baseline.
+pub(crate) fn record_adoption(
+    backend: DbBackend,
+    history: &History,
+    rows: &[(&str, Option<String>)],
+) -> String {
+    let table = quote_ident(backend, history.table());
+    let values = rows
+        .iter()
+        .map(|(name, checksum)| {
+            format!(
+                "({}, {})",
+                literal(name),
+                checksum.as_deref().map_or("NULL".to_owned(), literal)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{create};\n\
+         INSERT INTO {table} (version, applied_at, {CHECKSUM}) \
+         SELECT column1, {now}, column2 FROM (VALUES {values}) AS adopted \
+         WHERE NOT EXISTS (SELECT 1 FROM {table})",
+        create = backend.build(&bookkeeping_table(backend, history)),
+        now = now_unix(),
+    )
+}

@@ -27,8 +27,15 @@ use std::collections::BTreeMap;
 
 use crate::plan::Direction;
 
-/// Statements a migration may send while recorded; each gets an empty answer.
-const CAPACITY: usize = 10_000;
+/// Answers a recording starts with: every statement a migration sends uses
+/// one. Enough for every migration of this project; a longer one is run
+/// again with [`GROWTH`] times as many, up to [`MAX_CAPACITY`]. The answers
+/// are allocated up front, so a large first guess would cost every
+/// recording (at `up` on a database at head, checksums render every applied
+/// migration).
+const CAPACITY: usize = 64;
+const GROWTH: usize = 16;
+const MAX_CAPACITY: usize = 1 << 20;
 
 /// What a recording connection was sent.
 #[derive(Debug, Default)]
@@ -47,10 +54,32 @@ async fn run(
     backend: DbBackend,
     answer_queries: bool,
 ) -> Result<Log, DbErr> {
+    let mut capacity = CAPACITY;
+    loop {
+        let (ran, log) = attempt(migration, direction, backend, answer_queries, capacity).await;
+        match ran {
+            // It ran out of answers: run it again with more.
+            Err(_) if log.statements.len() >= capacity && capacity < MAX_CAPACITY => {
+                capacity *= GROWTH;
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(log),
+        }
+    }
+}
+
+/// One recording with `capacity` answers of each kind.
+async fn attempt(
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    backend: DbBackend,
+    answer_queries: bool,
+    capacity: usize,
+) -> (Result<(), DbErr>, Log) {
     let mock = MockDatabase::new(backend)
-        .append_exec_results((0..CAPACITY).map(|_| MockExecResult::default()));
+        .append_exec_results((0..capacity).map(|_| MockExecResult::default()));
     let mock = if answer_queries {
-        mock.append_query_results((0..CAPACITY).map(|_| Vec::<BTreeMap<String, Value>>::new()))
+        mock.append_query_results((0..capacity).map(|_| Vec::<BTreeMap<String, Value>>::new()))
     } else {
         mock
     };
@@ -62,7 +91,6 @@ async fn run(
             Direction::Down => migration.down(&manager).await,
         }
     };
-    ran?;
     let mut log = Log::default();
     for transaction in db.into_transaction_log() {
         let statements = transaction.statements();
@@ -70,7 +98,7 @@ async fn run(
         log.began |= statements.len() != 1;
         log.statements.extend(statements.iter().cloned());
     }
-    Ok(log)
+    (ran, log)
 }
 
 /// The statements `migration` sends going `direction`, when they cannot
@@ -104,6 +132,7 @@ mod tests {
     use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
 
     use super::{Direction, record, render};
+    use sea_orm::ConnectionTrait;
 
     /// Creates a table; reads nothing.
     struct Writes;
@@ -189,6 +218,40 @@ mod tests {
             );
             assert_eq!(sql(record(&Reads, Direction::Up, pg).await), None);
             assert_eq!(sql(record(&OwnTransaction, Direction::Up, pg).await), None);
+        });
+    }
+
+    /// Sends more statements than a recording first has answers for.
+    struct Long;
+    impl MigrationName for Long {
+        fn name(&self) -> &str {
+            "m004_long"
+        }
+    }
+    #[sea_orm_migration::async_trait::async_trait]
+    impl MigrationTrait for Long {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            for n in 0..(super::CAPACITY * 3) {
+                manager
+                    .get_connection()
+                    .execute_unprepared(&format!("INSERT INTO t VALUES ({n})"))
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_migration_longer_than_the_first_guess_is_recorded_whole() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let sent = record(&Long, Direction::Up, DbBackend::Postgres)
+                .await
+                .expect("recorded");
+            assert_eq!(sent.len(), super::CAPACITY * 3);
+            assert_eq!(sent[0].to_string(), "INSERT INTO t VALUES (0)");
         });
     }
 

@@ -54,10 +54,9 @@ impl Report {
             edited: Vec::new(),
             current: state.current().map(str::to_owned),
             head: history.head().map(str::to_owned),
-            pending: history
-                .names()
+            pending: state
+                .pending(history)
                 .into_iter()
-                .filter(|n| !state.is_applied(n))
                 .map(str::to_owned)
                 .collect(),
         }

@@ -151,10 +151,9 @@ pub async fn current<M: Described>(db: &DatabaseConnection) -> Result<Option<Str
 pub async fn pending<M: Described>(db: &DatabaseConnection) -> Result<Vec<String>, Error> {
     let history = History::of::<M>();
     let state = runner::read_state(db, &history).await?;
-    Ok(history
-        .names()
+    Ok(state
+        .pending(&history)
         .into_iter()
-        .filter(|name| !state.applied.iter().any(|a| a.name == *name))
         .map(str::to_owned)
         .collect())
 }

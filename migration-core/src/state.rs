@@ -48,6 +48,15 @@ impl State {
         self.applied.iter().any(|a| a.name == name)
     }
 
+    /// The migrations of `history` not applied, oldest first.
+    pub fn pending<'h>(&self, history: &'h History) -> Vec<&'h str> {
+        history
+            .names()
+            .into_iter()
+            .filter(|n| !self.is_applied(n))
+            .collect()
+    }
+
     /// The newest applied migration, in history order.
     pub fn current(&self) -> Option<&str> {
         self.applied.last().map(|a| a.name.as_str())

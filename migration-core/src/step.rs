@@ -169,12 +169,6 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
     let dialect = crate::backend::of(backend);
     let setup = dialect.prologue(&name, options.lock_wait, flush);
 
-    let checksum = match direction {
-        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
-        Direction::Down => None,
-    };
-    let checksum = checksum.as_deref();
-
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
     // BEGIN, the batch, COMMIT, three round trips whatever its size.
@@ -182,6 +176,19 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         true => crate::record::record(migration.as_ref(), direction, backend).await,
         false => None,
     };
+    // What it records is what it renders, so its checksum need not be
+    // rendered again.
+    let checksum = match (direction, &recorded) {
+        (Direction::Down, _) => None,
+        (Direction::Up, Some(statements)) => Some(crate::checksum::digest(
+            &statements
+                .iter()
+                .map(Statement::to_string)
+                .collect::<Vec<_>>(),
+        )),
+        (Direction::Up, None) => crate::checksum::of(migration.as_ref(), backend).await,
+    };
+    let checksum = checksum.as_deref();
 
     let txn = dialect.begin(db, options).await?;
     if let Some(statements) = recorded {

@@ -247,11 +247,7 @@ pub(super) async fn autogenerate(
     };
     let state = runner::read_state(db, history).await?;
     state.refuse_unknown()?;
-    let pending: Vec<&str> = history
-        .names()
-        .into_iter()
-        .filter(|n| !state.applied.iter().any(|a| a.name == *n))
-        .collect();
+    let pending = state.pending(history);
     if !pending.is_empty() || state.alembic.is_some() {
         return Err(Error::NotAtHead {
             pending: pending.into_iter().map(str::to_owned).collect(),
