@@ -119,7 +119,23 @@ pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<Pa
     }
     std::fs::write(&file, body).map_err(io("cannot write", &file))?;
     std::fs::write(&lib, registered).map_err(io("cannot write", &lib))?;
+    rustfmt(&file);
     Ok(file)
+}
+
+/// Formats a written migration with `rustfmt` when the toolchain has it, so
+/// that what was assembled from text reads as `cargo fmt` would leave it
+/// (without it the file stays as written, which builds all the same).
+fn rustfmt(file: &Path) {
+    let formatted = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !matches!(formatted, Ok(status) if status.success()) {
+        tracing::debug!("rustfmt did not format {}", file.display());
+    }
 }
 
 /// `mNNN_rest` as (NNN, rest): a migration module's number and name.

@@ -93,6 +93,17 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
         !source.contains("        // review:"),
         "nothing to review here: {source}"
     );
+    // Formatted as `cargo fmt` leaves it.
+    let check = Command::new("rustfmt")
+        .args(["--edition", "2024", "--check"])
+        .arg(&file)
+        .output()
+        .expect("run rustfmt");
+    assert!(
+        check.status.success(),
+        "the generated migration is not formatted:\n{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     // Build the migrator with the new migration.
     let target = Path::new(CRATE).join("../target/autogen-probe");
