@@ -16,7 +16,7 @@
 //!   migration is recorded, every table it creates that no later recorded
 //!   migration drops or renames must exist. The tables are taken from the
 //!   first migration's own statements, recorded without a database (see
-//!   [`crate::dry_run`]), so the rule follows the code, not a list kept by
+//!   [`crate::record`]), so the rule follows the code, not a list kept by
 //!   hand; ASK's first migration creates `groq_usage`, Sketch2BIM's `jobs`,
 //!   and neither has the other's. It needs one catalog query, so the runner
 //!   makes it only when there is something to apply or roll back (at head
