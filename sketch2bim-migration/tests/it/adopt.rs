@@ -428,7 +428,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
     assert_eq!(lines.len(), 3, "{adopt:#?}");
     assert_eq!(
         lines[0],
-        "accepted difference: unexpected column jobs.notes"
+        "warning: accepted difference: unexpected column jobs.notes"
     );
     assert_eq!(
         lines[1],

@@ -232,7 +232,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
 
     // `up` flags it and goes on: nothing it applies depends on the edit.
     let up = cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(up.stderr_lines()[0], EDITED);
+    assert_eq!(up.stderr_lines()[0], format!("warning: {EDITED}"));
     assert_eq!(up.stderr_lines().len(), 2, "{up:#?}");
     // So does the startup API, in its report.
     let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
