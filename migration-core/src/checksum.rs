@@ -125,8 +125,14 @@ pub fn edited(entries: &[Entry]) -> Vec<&Entry> {
 }
 
 /// The first 12 hex digits of a checksum, as messages show it.
+/// A recorded value is shown as it is when it is not hex (edited by hand),
+/// cut at a character boundary.
 pub fn short(checksum: &str) -> &str {
-    &checksum[..checksum.len().min(12)]
+    let end = checksum
+        .char_indices()
+        .nth(12)
+        .map_or(checksum.len(), |(i, _)| i);
+    &checksum[..end]
 }
 
 /// The warning `up` and `status` give for an edited migration.
@@ -171,6 +177,14 @@ mod tests {
             a.chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
+    }
+
+    #[test]
+    fn short_cuts_at_twelve_characters_whatever_they_are() {
+        assert_eq!(short(&"a".repeat(64)), "aaaaaaaaaaaa");
+        assert_eq!(short("abc"), "abc");
+        assert_eq!(short(""), "");
+        assert_eq!(short(&"é".repeat(20)), "é".repeat(12));
     }
 
     #[test]
