@@ -107,9 +107,8 @@ pub(crate) async fn adopt(
         String::new()
     } else {
         format!(
-            " (accepting {} difference{} from the schema they build)",
-            differences.len(),
-            if differences.len() == 1 { "" } else { "s" }
+            " (accepting {} from the schema they build)",
+            crate::error::plural(differences.len(), "difference")
         )
     };
     match how {
@@ -184,7 +183,9 @@ async fn same_default(db: &DatabaseConnection, data_type: &str, a: &str, b: &str
                  ((({b}))::{data_type})::text)::text AS same; \
                  ROLLBACK"
             );
-            let pool = db.get_postgres_connection_pool();
+            let Some(pool) = crate::sql::postgres_pool(db) else {
+                return false;
+            };
             let Ok(mut conn) = pool.acquire().await else {
                 return false;
             };

@@ -5,12 +5,22 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Schema, Statement};
 use sea_orm_migration::seaql_migrations;
 
+use crate::checksum::COLUMN as CHECKSUM;
 use crate::history::History;
 use crate::plan::Direction;
 use crate::sql::{literal, quote_ident};
 
-/// The checksum column.
-pub const CHECKSUM: &str = crate::checksum::COLUMN;
+/// The query telling whether `table` (quoted) records migration `name`.
+pub(crate) fn is_recorded_statement(backend: DbBackend, table: &str, name: &str) -> Statement {
+    Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT count(*) AS n FROM {table} WHERE version = {}",
+            placeholder(backend, 1)
+        ),
+        [name.into()],
+    )
+}
 
 /// SQLite: whether `table` (quoted) records migration `name`, read on `db`
 /// (inside the step's write-locked transaction, where there is one).
@@ -20,10 +30,10 @@ pub(crate) async fn is_recorded<C: ConnectionTrait>(
     name: &str,
 ) -> Result<bool, DbErr> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(is_recorded_statement(
             db.get_database_backend(),
-            format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
-            [name.into()],
+            table,
+            name,
         ))
         .await?;
     Ok(row
@@ -46,8 +56,7 @@ pub(crate) fn record_statement(
         Direction::Up => Statement::from_sql_and_values(
             backend,
             format!(
-                "INSERT INTO {table} (version, applied_at, {}) VALUES ({}, {}, {})",
-                crate::checksum::COLUMN,
+                "INSERT INTO {table} (version, applied_at, {CHECKSUM}) VALUES ({}, {}, {})",
                 placeholder(backend, 1),
                 placeholder(backend, 2),
                 placeholder(backend, 3)
@@ -74,9 +83,15 @@ pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
     db: &C,
     history: &History,
 ) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let create = backend.build(&bookkeeping_table(backend, history));
-    db.execute_unprepared(&create.to_string()).await.map(|_| ())
+    let create = create_sql(db.get_database_backend(), history);
+    db.execute_unprepared(&create).await.map(|_| ())
+}
+
+/// [`bookkeeping_table`] as SQL.
+pub(crate) fn create_sql(backend: DbBackend, history: &History) -> String {
+    backend
+        .build(&bookkeeping_table(backend, history))
+        .to_string()
 }
 
 /// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table: sea-orm-migration's
@@ -89,7 +104,7 @@ pub(crate) fn bookkeeping_table(
     let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
     create.table(Alias::new(history.table.as_str()));
     // Nullable, and unknown to sea-orm's own CLI, which leaves it empty.
-    create.col(ColumnDef::new(Alias::new(crate::checksum::COLUMN)).string());
+    create.col(ColumnDef::new(Alias::new(CHECKSUM)).string());
     create.if_not_exists();
     create
 }
@@ -117,10 +132,8 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
     let table = quote_ident(backend, history.table());
     if backend == DbBackend::Postgres {
         // A simple query (no parameters): safe behind a transaction pooler.
-        db.execute_unprepared(&format!(
-            "ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {CHECKSUM} varchar"
-        ))
-        .await?;
+        db.execute_unprepared(&add_checksum_sql(backend, &table))
+            .await?;
         return Ok(());
     }
     let columns = db
@@ -137,12 +150,31 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
         .map(|row| row.try_get::<String>("", "name"))
         .collect::<Result<Vec<_>, _>>()?;
     if !names.is_empty() && !names.iter().any(|n| n == CHECKSUM) {
-        db.execute_unprepared(&format!(
-            "ALTER TABLE {table} ADD COLUMN {CHECKSUM} varchar"
-        ))
-        .await?;
+        db.execute_unprepared(&add_checksum_sql(backend, &table))
+            .await?;
     }
     Ok(())
+}
+
+/// The DDL adding the checksum column to `table` (quoted); on PostgreSQL a
+/// no-op when the table or the column is missing or there already.
+pub(crate) fn add_checksum_sql(backend: DbBackend, table: &str) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!("ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {CHECKSUM} varchar")
+        }
+        _ => format!("ALTER TABLE {table} ADD COLUMN {CHECKSUM} varchar"),
+    }
+}
+
+/// `repair`: records `checksum` as migration `name`'s, in `table` (quoted);
+/// values inline (a simple query).
+pub(crate) fn set_checksum_sql(table: &str, name: &str, checksum: &str) -> String {
+    format!(
+        "UPDATE {table} SET {CHECKSUM} = {} WHERE version = {}",
+        literal(checksum),
+        literal(name)
+    )
 }
 
 /// One batch (simple queries, safe behind a transaction pooler) that makes
@@ -171,7 +203,7 @@ pub(crate) fn record_adoption(
          INSERT INTO {table} (version, applied_at, {CHECKSUM}) \
          SELECT column1, {now}, column2 FROM (VALUES {values}) AS adopted \
          WHERE NOT EXISTS (SELECT 1 FROM {table})",
-        create = backend.build(&bookkeeping_table(backend, history)),
+        create = create_sql(backend, history),
         now = now_unix(),
     )
 }

@@ -51,11 +51,12 @@ pub fn digest(statements: &[String]) -> String {
         // text from one statement to the next changes the checksum.
         hasher.update([0u8]);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = String::with_capacity(64);
+    for b in hasher.finalize().iter() {
+        use std::fmt::Write;
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// What an applied migration's recorded checksum says.
@@ -96,8 +97,15 @@ pub fn judge(recorded: Option<&str>, now: Option<&str>) -> Verdict {
 
 /// The verdict on every applied migration that `state` records (none for an
 /// Alembic revision not yet adopted, which records nothing), in history
-/// order. Renders each migration without a database; sends nothing.
-pub async fn compare(history: &History, state: &State, backend: DbBackend) -> Vec<Entry> {
+/// order. Renders each migration whose checksum is recorded without a
+/// database, and with `render_unrecorded` also the others (for `repair`,
+/// which records them); sends nothing.
+pub async fn compare(
+    history: &History,
+    state: &State,
+    backend: DbBackend,
+    render_unrecorded: bool,
+) -> Vec<Entry> {
     if state.alembic.is_some() {
         return Vec::new();
     }
@@ -106,7 +114,11 @@ pub async fn compare(history: &History, state: &State, backend: DbBackend) -> Ve
         let Some(migration) = history.migrations.iter().find(|m| m.name() == applied.name) else {
             continue;
         };
-        let now = of(migration.as_ref(), backend).await;
+        let now = match (&applied.checksum, render_unrecorded) {
+            // Nothing to compare with: its verdict is "not recorded" either way.
+            (None, false) => None,
+            _ => of(migration.as_ref(), backend).await,
+        };
         entries.push(Entry {
             name: applied.name.clone(),
             verdict: judge(applied.checksum.as_deref(), now.as_deref()),

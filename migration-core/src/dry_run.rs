@@ -8,7 +8,7 @@
 //! a query returns, so what is recorded is what a real run sends, bookkeeping
 //! included.
 
-use sea_orm::{DatabaseConnection, DbBackend, Statement};
+use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::Error;
 use crate::runner::{self, Direction, Goal, History, RunOptions};
@@ -46,18 +46,18 @@ pub async fn plan(
     let mut out = Vec::with_capacity(indexes.len());
     let mut tracked = state.tracked;
     if let Some(found) = &state.alembic {
-        // The run first records what the Alembic revision stands for.
-        let create = crate::bookkeeping::bookkeeping_table(backend, history);
-        let mut statements = vec!["BEGIN".to_owned(), backend.build(&create).to_string()];
+        // The run first records what the Alembic revision stands for, as
+        // the adoption does (see bookkeeping).
+        let mut rows = Vec::with_capacity(found.count);
         for migration in &history.migrations[..found.count] {
             let checksum = crate::checksum::of(migration.as_ref(), backend).await;
-            statements.push(format!(
-                "INSERT INTO {table} (version, applied_at, {}) VALUES ({}, <now>, {})",
-                crate::checksum::COLUMN,
-                crate::sql::literal(migration.name()),
-                checksum.map_or("NULL".to_owned(), |c| crate::sql::literal(&c))
-            ));
+            rows.push((migration.name(), checksum));
         }
+        let mut statements = vec!["BEGIN".to_owned()];
+        if backend == DbBackend::Postgres {
+            statements.push(crate::bookkeeping::add_checksum_sql(backend, &table));
+        }
+        statements.push(crate::bookkeeping::record_adoption(backend, history, &rows));
         statements.push("COMMIT".to_owned());
         out.push(PlannedStep {
             name: format!("adoption of Alembic revision {}", found.revision),
@@ -69,17 +69,10 @@ pub async fn plan(
     if state.tracked && !state.checksum_column && direction == Direction::Up && !indexes.is_empty()
     {
         // A bookkeeping table made before checksums were kept gets the column.
-        let alter = match backend {
-            DbBackend::Postgres => "ADD COLUMN IF NOT EXISTS",
-            _ => "ADD COLUMN",
-        };
         out.push(PlannedStep {
             name: "the bookkeeping table's checksum column".to_owned(),
             direction: Direction::Up,
-            statements: vec![format!(
-                "ALTER TABLE {table} {alter} {} varchar",
-                crate::checksum::COLUMN
-            )],
+            statements: vec![crate::bookkeeping::add_checksum_sql(backend, &table)],
         });
     }
     let count = indexes.len();
@@ -97,19 +90,13 @@ pub async fn plan(
             statements.extend(dialect.prologue(&name, options.lock_wait, n + 1 == count));
         }
         if !tracked && direction == Direction::Up {
-            let create = crate::bookkeeping::bookkeeping_table(backend, history);
-            statements.push(backend.build(&create).to_string());
+            statements.push(crate::bookkeeping::create_sql(backend, history));
             tracked = true;
         }
         if dialect.rechecks_step() {
             // The step checks again, under the write lock, that it is still due.
             statements.push(
-                Statement::from_sql_and_values(
-                    backend,
-                    format!("SELECT count(*) AS n FROM {table} WHERE version = ?"),
-                    [name.clone().into()],
-                )
-                .to_string(),
+                crate::bookkeeping::is_recorded_statement(backend, &table, &name).to_string(),
             );
         }
         let sent = crate::record::render(migration.as_ref(), direction, backend)

@@ -18,6 +18,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, QueryResult, Statement,
 };
 
+use crate::error::plural;
 use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
 use crate::sql::Reader;
 use crate::{Described, Error};
@@ -60,7 +61,7 @@ pub async fn fresh<M: Described>(db: DatabaseExecutor<'_>) -> Result<(), DbErr> 
     )
     .await
     .map_err(to_db_err)?;
-    let report = runner::fresh(db, &History::of::<M>(), &options()?)
+    let report = runner::fresh(db, &history, &options()?)
         .await
         .map_err(to_db_err)?;
     log::<M>(&report);
@@ -163,10 +164,12 @@ fn log<M: Described>(report: &Report) {
     }
     match (up, down) {
         (0, 0) => tracing::info!("{name}: nothing to do; at {at}"),
-        (up, 0) => tracing::info!("{name}: applied {up} migration(s); at {at}"),
-        (0, down) => tracing::info!("{name}: rolled back {down} migration(s); at {at}"),
-        (up, down) => {
-            tracing::info!("{name}: rolled back {down} and applied {up} migration(s); at {at}")
-        }
+        (up, 0) => tracing::info!("{name}: applied {}; at {at}", plural(up, "migration")),
+        (0, down) => tracing::info!("{name}: rolled back {}; at {at}", plural(down, "migration")),
+        (up, down) => tracing::info!(
+            "{name}: rolled back {} and applied {}; at {at}",
+            plural(down, "migration"),
+            plural(up, "migration")
+        ),
     }
 }

@@ -331,9 +331,8 @@ pub enum Error {
 
     /// `check`: the database differs from the entities.
     #[error(
-        "the database differs from the entities in {} place{} (listed above)",
-        differences.len(),
-        if differences.len() == 1 { "" } else { "s" }
+        "the database differs from the entities in {} (listed above)",
+        plural(differences.len(), "place")
     )]
     EntityDrift { differences: Vec<String> },
 

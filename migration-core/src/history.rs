@@ -31,7 +31,9 @@ use crate::{Described, Error};
 pub struct History {
     pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
     pub(crate) table: String,
-    summaries: Vec<String>,
+    /// `(name, leading doc paragraph)` per migration, read only by
+    /// [`History::summaries`] (not on the startup path).
+    docs: fn() -> Vec<(&'static str, &'static str)>,
 }
 
 impl std::fmt::Debug for History {
@@ -45,29 +47,25 @@ impl std::fmt::Debug for History {
 
 impl History {
     pub fn of<M: Described>() -> History {
-        let migrations = M::migrations();
-        let summaries = M::summaries();
         History {
-            summaries: migrations
-                .iter()
-                .map(|m| {
-                    summaries
-                        .iter()
-                        .find(|(name, _)| *name == m.name())
-                        .map_or_else(String::new, |(_, doc)| crate::one_line_doc(doc))
-                })
-                .collect(),
-            migrations,
+            migrations: M::migrations(),
             table: M::migration_table_name().to_string(),
+            docs: M::summaries,
         }
     }
 
     /// `(name, what it does)` per migration, oldest first.
-    pub fn summaries(&self) -> Vec<(&str, &str)> {
+    pub fn summaries(&self) -> Vec<(&str, String)> {
+        let docs = (self.docs)();
         self.migrations
             .iter()
-            .zip(&self.summaries)
-            .map(|(m, s)| (m.name(), s.as_str()))
+            .map(|m| {
+                let doc = docs
+                    .iter()
+                    .find(|(name, _)| *name == m.name())
+                    .map_or_else(String::new, |(_, doc)| crate::one_line_doc(doc));
+                (m.name(), doc)
+            })
             .collect()
     }
 
@@ -103,7 +101,7 @@ impl History {
                 .map(|n| Box::new(Named(n)) as Box<dyn MigrationTrait>)
                 .collect(),
             table: "seaql_migrations".to_owned(),
-            summaries: vec![String::new(); names.len()],
+            docs: Vec::new,
         }
     }
 

@@ -58,11 +58,8 @@ impl MigrationLock {
         // The lock's transaction keeps one pooled connection for the whole
         // run while the steps run on another: a one-connection pool would
         // wait on itself until the pool's acquire timeout.
-        if let sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_) = &db.inner {
-            let max = db
-                .get_postgres_connection_pool()
-                .options()
-                .get_max_connections();
+        if let Some(pool) = crate::sql::postgres_pool(db) {
+            let max = pool.options().get_max_connections();
             if max < 2 {
                 return Err(Error::PoolTooSmall { max });
             }

@@ -112,7 +112,7 @@ fn marker(migration: &str) -> String {
     while marker.len() > 63 {
         marker.pop();
     }
-    marker.replace('\'', "''")
+    marker
 }
 
 /// The statements that open a migration's transaction on PostgreSQL: its
@@ -124,7 +124,10 @@ pub(crate) fn prologue(migration: &str, wait: Option<Duration>) -> Vec<String> {
     };
     vec![
         timeout,
-        format!("SET LOCAL application_name = '{}'", marker(migration)),
+        format!(
+            "SET LOCAL application_name = {}",
+            crate::sql::literal(&marker(migration))
+        ),
     ]
 }
 
@@ -169,9 +172,9 @@ async fn observe(conn: &crate::sql::Transaction, migration: &str) -> Vec<Blocker
          JOIN pg_locks w ON w.pid = m.pid AND NOT w.granted \
          CROSS JOIN LATERAL unnest(pg_blocking_pids(m.pid)) AS blocking(pid) \
          JOIN pg_stat_activity b ON b.pid = blocking.pid \
-         WHERE m.datname = current_database() AND m.application_name = '{}' \
+         WHERE m.datname = current_database() AND m.application_name = {} \
          ORDER BY b.xact_start NULLS LAST, b.pid",
-        marker(migration)
+        crate::sql::literal(&marker(migration))
     );
     let rows = crate::sql::Reader::query_all(conn, sql).await;
     let end = if rows.is_ok() {

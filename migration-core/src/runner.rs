@@ -113,7 +113,7 @@ pub async fn up(
 /// Warns about every applied migration edited since it was applied
 /// ([`crate::checksum`]) and returns their names; sends nothing.
 pub async fn warn_edited(history: &History, state: &State, backend: DbBackend) -> Vec<String> {
-    let entries = crate::checksum::compare(history, state, backend).await;
+    let entries = crate::checksum::compare(history, state, backend, false).await;
     crate::checksum::edited(&entries)
         .into_iter()
         .map(|entry| {
@@ -278,7 +278,7 @@ pub async fn repair(
         let state = read_state(db, history).await?;
         state.refuse_unknown()?;
         state.refuse_damage(history)?;
-        let entries = crate::checksum::compare(history, &state, backend).await;
+        let entries = crate::checksum::compare(history, &state, backend, true).await;
         let table = quote_ident(backend, history.table());
         let mut repaired = Vec::new();
         let mut updates = Vec::new();
@@ -288,11 +288,10 @@ pub async fn repair(
                 crate::checksum::Verdict::Edited { .. } | crate::checksum::Verdict::NotRecorded
             );
             if let (true, Some(now)) = (stale, &entry.now) {
-                updates.push(format!(
-                    "UPDATE {table} SET {} = {} WHERE version = {}",
-                    crate::checksum::COLUMN,
-                    crate::sql::literal(now),
-                    crate::sql::literal(&entry.name)
+                updates.push(crate::bookkeeping::set_checksum_sql(
+                    &table,
+                    &entry.name,
+                    now,
                 ));
                 repaired.push((entry.name.clone(), now));
             }

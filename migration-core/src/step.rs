@@ -8,7 +8,7 @@ use sea_orm_migration::SchemaManager;
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::bookkeeping::{bookkeeping_table, create_bookkeeping, is_recorded, record_statement};
+use crate::bookkeeping::{create_bookkeeping, create_sql, is_recorded, record_statement};
 use crate::history::History;
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock};
 use crate::plan::Direction;
@@ -195,11 +195,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         let mut batch = setup;
         batch.reserve(statements.len() + 2);
         if !state.tracked && direction == Direction::Up {
-            batch.push(
-                backend
-                    .build(&bookkeeping_table(backend, history))
-                    .to_string(),
-            );
+            batch.push(create_sql(backend, history));
         }
         batch.extend(statements.iter().map(Statement::to_string));
         batch.push(record_statement(backend, &table, &name, direction, checksum).to_string());
@@ -295,10 +291,7 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         source,
     };
     if !state.tracked && direction == Direction::Up {
-        let create = backend.build(&bookkeeping_table(backend, history));
-        db.execute_unprepared(&create.to_string())
-            .await
-            .map_err(bookkeeping)?;
+        create_bookkeeping(db, history).await.map_err(bookkeeping)?;
     }
     let dialect = crate::backend::of(backend);
     if dialect.rechecks_step() {

@@ -97,7 +97,7 @@ pub(super) async fn status(
     if let Err(damage) = state.refuse_damage(history) {
         eprintln!("warning: {damage}");
     }
-    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     for entry in checksum::edited(&checks) {
         eprintln!("warning: {}", checksum::warning(entry));
     }
@@ -187,7 +187,7 @@ pub(super) async fn verify(
         );
         return Ok(());
     }
-    let checks = checksum::compare(history, &state, db.get_database_backend()).await;
+    let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
     for entry in &checks {
         let said = match &entry.verdict {

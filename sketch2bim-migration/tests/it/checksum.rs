@@ -318,7 +318,8 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
             "-- the bookkeeping table's checksum column (up)".to_owned(),
             match backend {
                 Backend::Postgres => {
-                    "ALTER TABLE \"seaql_migrations\" ADD COLUMN IF NOT EXISTS checksum varchar;"
+                    "ALTER TABLE IF EXISTS \"seaql_migrations\" ADD COLUMN IF NOT EXISTS checksum \
+                     varchar;"
                 }
                 Backend::Sqlite => "ALTER TABLE \"seaql_migrations\" ADD COLUMN checksum varchar;",
             }
@@ -375,6 +376,48 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
     let dir = WorkDir::new();
     let url = test_db.url();
     alembic::build(&db, "sketch2bim", 5).await;
+    // A dry run shows the adoption as it will run, checksums included, and
+    // changes nothing.
+    let dry = cli(
+        BIN,
+        &dir,
+        url,
+        &["up", "--dry-run", "--to", "m005_add_sketchup_url"],
+    )
+    .ok();
+    let lines = dry.stdout_lines();
+    assert_eq!(
+        &lines[..3],
+        &[
+            "-- adoption of Alembic revision 005 (up)",
+            "BEGIN;",
+            "ALTER TABLE IF EXISTS \"seaql_migrations\" ADD COLUMN IF NOT EXISTS checksum varchar;",
+        ],
+        "{dry:#?}"
+    );
+    assert!(
+        lines[3].starts_with("CREATE TABLE IF NOT EXISTS \"seaql_migrations\""),
+        "{dry:#?}"
+    );
+    let insert = lines[4];
+    assert!(
+        insert.starts_with(
+            "INSERT INTO \"seaql_migrations\" (version, applied_at, checksum) SELECT column1, "
+        ),
+        "{dry:#?}"
+    );
+    for (name, checksum) in &POSTGRES[..5] {
+        assert!(
+            insert.contains(&format!("('{name}', '{checksum}')")),
+            "{insert}"
+        );
+    }
+    assert!(!insert.contains("m006_"), "{insert}");
+    assert_eq!(&lines[5..], &["COMMIT;", ""], "{dry:#?}");
+    assert!(
+        !test_support::db::has_bookkeeping(&db).await,
+        "a dry run recorded something"
+    );
     cli(BIN, &dir, url, &["adopt"]).ok();
     assert_eq!(recorded(&db).await, all_recorded(Backend::Postgres)[..5]);
 
