@@ -84,7 +84,7 @@ pub struct Entry {
 
 /// The verdict on `recorded` given what the binary renders `now`; pure.
 pub fn judge(recorded: Option<&str>, now: Option<&str>) -> Verdict {
-    match (recorded, now) {
+    match (recorded.filter(|r| !r.is_empty()), now) {
         (None, _) => Verdict::NotRecorded,
         (Some(_), None) => Verdict::Unknown,
         (Some(recorded), Some(now)) if recorded == now => Verdict::Matches,
@@ -136,15 +136,21 @@ pub fn edited(entries: &[Entry]) -> Vec<&Entry> {
         .collect()
 }
 
-/// The first 12 hex digits of a checksum, as messages show it.
-/// A recorded value is shown as it is when it is not hex (edited by hand),
-/// cut at a character boundary.
-pub fn short(checksum: &str) -> &str {
-    let end = checksum
-        .char_indices()
-        .nth(12)
-        .map_or(checksum.len(), |(i, _)| i);
-    &checksum[..end]
+/// A checksum as messages show it: its first 12 hex digits; a recorded
+/// value that is not a checksum (edited by hand) quoted and escaped, so that
+/// it cannot break the line or pass for one.
+pub fn short(checksum: &str) -> String {
+    if checksum.len() == 64 && checksum.bytes().all(|b| b.is_ascii_hexdigit()) {
+        checksum[..12].to_owned()
+    } else {
+        let shown: String = checksum.chars().take(16).collect();
+        let cut = if shown.len() < checksum.len() {
+            "…"
+        } else {
+            ""
+        };
+        format!("{shown:?}{cut}")
+    }
 }
 
 /// The warning `up` and `status` give for an edited migration.
@@ -192,17 +198,19 @@ mod tests {
     }
 
     #[test]
-    fn short_cuts_at_twelve_characters_whatever_they_are() {
+    fn short_shows_twelve_digits_or_the_escaped_value() {
         assert_eq!(short(&"a".repeat(64)), "aaaaaaaaaaaa");
-        assert_eq!(short("abc"), "abc");
-        assert_eq!(short(""), "");
-        assert_eq!(short(&"é".repeat(20)), "é".repeat(12));
+        assert_eq!(short("abc"), "\"abc\"");
+        assert_eq!(short(""), "\"\"");
+        assert_eq!(short("ab\nerror: x"), "\"ab\\nerror: x\"");
+        assert_eq!(short(&"é".repeat(20)), format!("\"{}\"…", "é".repeat(16)));
     }
 
     #[test]
     fn judge_covers_every_case() {
         assert_eq!(judge(None, Some("a")), Verdict::NotRecorded);
         assert_eq!(judge(None, None), Verdict::NotRecorded);
+        assert_eq!(judge(Some(""), Some("a")), Verdict::NotRecorded);
         assert_eq!(judge(Some("a"), None), Verdict::Unknown);
         assert_eq!(judge(Some("a"), Some("a")), Verdict::Matches);
         assert_eq!(

@@ -71,7 +71,11 @@ pub fn parse_lock_wait(name: &'static str, value: &str) -> Result<Option<Duratio
         return Err(invalid());
     }
     let ms: f64 = number.parse().map_err(|_| invalid())?;
-    let ms = (ms * unit_ms).round();
+    // A non-zero wait below a millisecond is one, not "no bound".
+    let ms = match (ms * unit_ms).round() {
+        0.0 if ms > 0.0 => 1.0,
+        rounded => rounded,
+    };
     // PostgreSQL's lock_timeout is an int of milliseconds.
     if !ms.is_finite() || ms > f64::from(i32::MAX) {
         return Err(invalid());
@@ -302,6 +306,9 @@ mod tests {
         assert_eq!(ok(" 1.5s "), Some(Some(Duration::from_millis(1500))));
         assert_eq!(ok("0"), Some(None));
         assert_eq!(ok("0s"), Some(None));
+        // Below a millisecond but not zero: a millisecond, not "no bound".
+        assert_eq!(ok("0.4ms"), Some(Some(Duration::from_millis(1))));
+        assert_eq!(ok("0.0001s"), Some(Some(Duration::from_millis(1))));
         for bad in [
             "",
             "2",

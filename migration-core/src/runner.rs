@@ -300,9 +300,18 @@ pub async fn repair(
             return Ok(Vec::new());
         }
         let failed = || Error::db(format!("recording checksums in {}", history.table()));
-        let txn = crate::backend::of(backend).begin(db, options).await?;
+        let dialect = crate::backend::of(backend);
+        let txn = dialect.begin(db, options).await?;
         let wrote = async {
-            crate::bookkeeping::add_checksum_column(&txn, history).await?;
+            // Its lock wait bounds how long the UPDATE (and an ALTER) may
+            // queue the table's readers.
+            let setup = dialect.prologue(history.table(), options.lock_wait, true);
+            if !setup.is_empty() {
+                txn.execute_unprepared(&setup.join(";\n")).await?;
+            }
+            if !state.checksum_column {
+                crate::bookkeeping::add_checksum_column(&txn, history).await?;
+            }
             txn.execute_unprepared(&updates.join(";\n")).await
         }
         .await;
@@ -437,19 +446,23 @@ async fn add_checksum_column(
     options: &RunOptions,
 ) -> Result<(), Error> {
     let failed = || Error::db(format!("adding the checksum column to {}", history.table()));
-    if !crate::backend::of(db.get_database_backend()).locks_runs() {
-        let txn = crate::backend::of(db.get_database_backend())
-            .begin(db, options)
-            .await?;
-        crate::bookkeeping::add_checksum_column(&txn, history)
-            .await
-            .map_err(failed())?;
-        txn.commit().await.map_err(failed())
-    } else {
-        crate::bookkeeping::add_checksum_column(db, history)
-            .await
-            .map_err(failed())
+    let dialect = crate::backend::of(db.get_database_backend());
+    let txn = dialect.begin(db, options).await?;
+    let added = async {
+        // The ALTER waits for the table's readers and queues those after
+        // it: no longer than a migration's statement would.
+        let setup = dialect.prologue(history.table(), options.lock_wait, true);
+        if !setup.is_empty() {
+            txn.execute_unprepared(&setup.join(";\n")).await?;
+        }
+        crate::bookkeeping::add_checksum_column(&txn, history).await
     }
+    .await;
+    if let Err(e) = added {
+        let _ = txn.rollback().await;
+        return Err(failed()(e));
+    }
+    txn.commit().await.map_err(failed())
 }
 
 /// The state after step `index` went `direction` (without asking the database).

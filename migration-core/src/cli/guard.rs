@@ -55,7 +55,9 @@ pub(super) fn command_name(command: &Command) -> &'static str {
     }
 }
 
-/// Whether `command` may change the database (and so may create it).
+/// Whether `command` may create the database: a command that only reads it,
+/// or (`repair`) only changes what it records, reads a SQLite file that is
+/// not there as an empty database instead of creating it.
 pub(super) fn changes_state(command: &Command) -> bool {
     match command {
         Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
@@ -63,10 +65,10 @@ pub(super) fn changes_state(command: &Command) -> bool {
         | Command::Refresh { .. }
         | Command::Reset { .. }
         | Command::Adopt { .. }
-        | Command::Repair
         | Command::DropAlembicVersion => true,
         Command::Status { .. }
         | Command::Verify
+        | Command::Repair
         | Command::Current
         | Command::History
         | Command::Check

@@ -187,6 +187,13 @@ pub(super) async fn verify(
         );
         return Ok(());
     }
+    if state.applied.is_empty() {
+        eprintln!(
+            "{}: no migration is applied, so there is nothing to verify",
+            database.name
+        );
+        return Ok(());
+    }
     let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
     for entry in &checks {
@@ -209,11 +216,10 @@ pub(super) async fn verify(
     if !edited.is_empty() {
         return Err(Error::Edited { names: edited });
     }
-    let unrecorded = checks
-        .iter()
-        .filter(|e| e.verdict == Verdict::NotRecorded)
-        .count();
-    let matching = checks.len() - unrecorded;
+    let count = |verdict: Verdict| checks.iter().filter(|e| e.verdict == verdict).count();
+    let unrecorded = count(Verdict::NotRecorded);
+    let unknown = count(Verdict::Unknown);
+    let matching = count(Verdict::Matches);
     let mut said = format!(
         "{} of {} applied match what this binary renders",
         matching,
@@ -225,6 +231,12 @@ pub(super) async fn verify(
              another tool): run repair to record {}",
             if unrecorded == 1 { "has" } else { "have" },
             if unrecorded == 1 { "it" } else { "them" }
+        ));
+    }
+    if unknown > 0 {
+        said.push_str(&format!(
+            "; {unknown} cannot be rendered without a database, so {} not verified",
+            if unknown == 1 { "it is" } else { "they are" }
         ));
     }
     eprintln!("{}: {said}", database.name);

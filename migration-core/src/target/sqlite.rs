@@ -20,10 +20,13 @@ pub enum SqliteLocation {
 /// [`SqliteLocation`] of a `sqlite:` URL: the part before `?` (percent
 /// decoded) is the file, `:memory:` or `mode=memory` an in-memory database.
 pub fn sqlite_location(url: &str) -> SqliteLocation {
-    let rest = url
-        .trim()
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let url = url.trim();
+    // The scheme is case-insensitive, as the URL parser takes it.
+    let rest = match url.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("sqlite:") => &url[7..],
+        _ => url,
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
     let mut create = false;
     for (key, value) in url::form_urlencoded::parse(params.as_bytes()) {
@@ -77,6 +80,9 @@ mod tests {
             ("sqlite://x.db?mode=rwc", file("x.db", true)),
             ("sqlite:///tmp/a%20b.db?mode=rwc", file("/tmp/a b.db", true)),
             ("sqlite:x.db?cache=shared", file("x.db", false)),
+            // The scheme in any case, as the URL parser takes it.
+            ("SQLITE://x.db?mode=rwc", file("x.db", true)),
+            ("Sqlite:x.db", file("x.db", false)),
         ] {
             assert_eq!(sqlite_location(url), expected, "{url}");
         }

@@ -442,3 +442,52 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
     let status = cli(BIN, &dir, url, &["status"]).ok();
     assert_eq!(status.stderr, "", "an unrecorded checksum is no warning");
 }
+
+/// Adding the column waits for the table's readers no longer than the lock
+/// wait, and `repair` on a table that has it takes no lock they hold off.
+#[tokio::test]
+async fn the_checksum_column_waits_for_readers_no_longer_than_the_lock_wait() {
+    use sea_orm::TransactionTrait;
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let url = test_db.url();
+    cli(BIN, &dir, url, &["up"]).ok();
+    exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
+    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
+
+    // An application reads the bookkeeping table in a transaction it keeps open.
+    let reader = test_db.connect().await;
+    let open = reader.begin().await.expect("begin");
+    exec(&open, "SELECT count(*) FROM seaql_migrations").await;
+    let up = cli(BIN, &dir, url, &["--lock-wait", "200ms", "up"]);
+    assert_eq!(up.code, 1, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines(),
+        vec![
+            "error: adding the checksum column to seaql_migrations failed: canceling statement \
+             due to lock timeout"
+        ]
+    );
+    assert!(!has_checksum_column(&db).await, "half-added");
+    open.commit().await.expect("commit");
+    cli(BIN, &dir, url, &["up"]).ok();
+    assert!(has_checksum_column(&db).await);
+
+    // With the column there, repair only updates rows: a reader does not
+    // hold it up.
+    cli(BIN, &dir, url, &["repair"]).ok();
+    exec(
+        &db,
+        "UPDATE seaql_migrations SET checksum = NULL WHERE version = 'm001_initial_schema'",
+    )
+    .await;
+    let open = reader.begin().await.expect("begin");
+    exec(&open, "SELECT count(*) FROM seaql_migrations").await;
+    let repair = cli(BIN, &dir, url, &["--lock-wait", "200ms", "repair"]).ok();
+    assert_eq!(
+        repair.stderr_lines().last().copied(),
+        Some("sketch2bim: recorded the checksums of 1 migration: m001_initial_schema")
+    );
+    open.commit().await.expect("commit");
+}

@@ -970,10 +970,17 @@ fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
             "sqlite://x.db?mode=rwc",
             &["up", "--dry-run", "-n", "1"][..],
         ),
+        ("sqlite://x.db?mode=rwc", &["verify"][..]),
+        ("sqlite://x.db?mode=rwc", &["repair"][..]),
     ] {
         let read = cli(BIN, &dir, url, args).ok();
         assert_eq!(read.stderr_lines()[0], not_yet("x.db"), "{url} {args:?}");
     }
+    let verify = cli(BIN, &dir, "sqlite://x.db", &["verify"]).ok();
+    assert_eq!(
+        verify.stderr_lines()[1],
+        "sketch2bim: no migration is applied, so there is nothing to verify"
+    );
     assert_eq!(dir.files(), Vec::<String>::new(), "nothing created");
 
     // Once it exists, it is read.
