@@ -185,12 +185,14 @@ async fn with_auto_run_off_the_binary_serves_and_reports_pending() {
             "sketch2bim": {"current": null, "head": "m010_remove_reader_type_column", "pending": 10}
         })
     );
-    let db = sketch2bim.connect().await;
-    assert_eq!(
-        test_support::walk::catalog(&db).await.tables.len(),
-        0,
-        "nothing migrated"
-    );
+    for (name, test_db) in [("ask", &ask), ("sketch2bim", &sketch2bim)] {
+        let db = test_db.connect().await;
+        assert_eq!(
+            test_support::walk::catalog(&db).await.tables.len(),
+            0,
+            "nothing migrated in {name}"
+        );
+    }
 }
 
 #[test]

@@ -73,13 +73,15 @@ impl WorkDir {
     /// Files in the directory, sorted.
     pub fn files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.path)
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
+            .unwrap_or_else(|e| panic!("reading {}: {e}", self.path.display()))
+            .map(|entry| {
+                entry
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", self.path.display()))
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
             })
-            .unwrap_or_default();
+            .collect();
         names.sort();
         names
     }

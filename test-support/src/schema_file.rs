@@ -16,9 +16,10 @@ pub fn path(database: &str) -> std::path::PathBuf {
 }
 
 /// Migrates a fresh PostgreSQL database with `bin`, dumps it, and compares
-/// the dump with the checked-in file; `UPDATE_SCHEMAS=1` rewrites the file
-/// instead. Then loads the dump into an empty database in one transaction
-/// and checks that the catalogs are identical.
+/// the dump with the checked-in file. Then loads the dump into an empty
+/// database in one transaction and checks that the catalogs are identical.
+/// `UPDATE_SCHEMAS=1` rewrites the file instead of comparing and then fails,
+/// so that a run that rewrote the file is never taken for a passing check.
 pub async fn check(bin: &str, database: &str) {
     let source = TestDb::postgres().await;
     let dir = WorkDir::new();
@@ -34,20 +35,23 @@ pub async fn check(bin: &str, database: &str) {
     let file = path(database);
     let command =
         format!("UPDATE_SCHEMAS=1 cargo test -p {database}-migration --test it schema_file");
-    if std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1")
-        && let Err(e) = std::fs::write(&file, &dump.stdout)
-    {
-        panic!("cannot write {}: {e}", file.display());
-    }
-    let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
-    if checked_in != dump.stdout {
-        let name = file.display().to_string();
-        panic!(
-            "{name} differs from the schema the migrations build ({} lines differ):\n{}\
-             Regenerate it with: {command}",
-            crate::diff::changed_lines(&checked_in, &dump.stdout),
-            crate::diff::unified(&checked_in, &name, &dump.stdout, "schema dump"),
-        );
+    let update = std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1");
+    if update {
+        if let Err(e) = std::fs::write(&file, &dump.stdout) {
+            panic!("cannot write {}: {e}", file.display());
+        }
+    } else {
+        let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+        if checked_in != dump.stdout {
+            let name = file.display().to_string();
+            panic!(
+                "{name} differs from the schema the migrations build ({} lines differ):\n{}\
+                 Regenerate it with: {command} (that run fails once it has rewritten the \
+                 file), then run the test again without UPDATE_SCHEMAS",
+                crate::diff::changed_lines(&checked_in, &dump.stdout),
+                crate::diff::unified(&checked_in, &name, &dump.stdout, "schema dump"),
+            );
+        }
     }
 
     let copy = TestDb::postgres().await;
@@ -63,4 +67,10 @@ pub async fn check(bin: &str, database: &str) {
         diff.is_empty(),
         "the dump does not recreate the catalog: {diff:#?}"
     );
+    if update {
+        panic!(
+            "rewrote {}; run again without UPDATE_SCHEMAS to check it",
+            file.display()
+        );
+    }
 }

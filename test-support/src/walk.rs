@@ -179,7 +179,7 @@ pub async fn applied_names(db: &DatabaseConnection) -> Vec<String> {
     match rows {
         Ok(rows) => rows
             .iter()
-            .map(|r| r.try_get::<String>("", "version").unwrap_or_default())
+            .map(|r| r.try_get::<String>("", "version").expect("version"))
             .collect(),
         Err(e) => panic!("reading seaql_migrations failed: {e}"),
     }

@@ -81,8 +81,12 @@ async fn adopts_at(revision: usize) {
             if pending == 1 { "" } else { "s" }
         )
     };
-    assert!(up.stderr.contains(&summary), "{up:#?}");
     assert_eq!(up.stderr_lines().len(), 2 + pending, "{up:#?}");
+    let last = up.stderr_lines()[1 + pending];
+    assert!(
+        last.starts_with(&summary) && last.ends_with("; at m010_remove_reader_type_column (head)"),
+        "{up:#?}"
+    );
     assert_eq!(applied_names(&db).await, names);
     let diff = catalog(&db).await.diff(&head, true);
     assert!(diff.is_empty(), "differs from a fresh database: {diff:#?}");
@@ -128,7 +132,13 @@ async fn adopts_at(revision: usize) {
 
     // And it behaves as any other database afterwards.
     let again = cli(BIN, &dir, url, &["up"]).ok();
-    assert!(again.stderr.contains("nothing to do"), "{again:#?}");
+    let again = again.stderr_lines();
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert!(
+        again[0].starts_with("sketch2bim: nothing to do in ")
+            && again[0].ends_with("; at m010_remove_reader_type_column (head)"),
+        "{again:#?}"
+    );
     cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
     assert_eq!(applied_names(&db).await, names[..9].to_vec());
     cli(BIN, &dir, url, &["up"]).ok();
@@ -398,6 +408,7 @@ async fn a_missing_index_or_constraint_is_refused() {
         "DROP INDEX ix_jobs_batch_id; ALTER TABLE jobs ADD CONSTRAINT jobs_batch_unique UNIQUE (batch_id)",
     )
     .await;
+    let before = catalog(&db).await;
     let dir = WorkDir::new();
     let up = cli(BIN, &dir, test_db.url(), &["up"]);
     assert_eq!(up.code, 1, "{up:#?}");
@@ -412,6 +423,17 @@ async fn a_missing_index_or_constraint_is_refused() {
         "{up:#?}"
     );
     assert_eq!(bookkeeping_rows(&db).await, -1);
+    let diff = catalog(&db).await.diff(&before, true);
+    assert!(diff.is_empty(), "the refusal changed the schema: {diff:#?}");
+    // No scratch schema is left behind.
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
+        )
+        .await,
+        Vec::<Option<String>>::new()
+    );
 }
 
 #[tokio::test]
@@ -545,6 +567,7 @@ async fn adopt_at_must_agree_with_alembic_version() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
+    let before = catalog(&db).await;
     let dir = WorkDir::new();
     let adopt = cli(
         BIN,
@@ -562,4 +585,19 @@ async fn adopt_at_must_agree_with_alembic_version() {
         ]
     );
     assert_eq!(bookkeeping_rows(&db).await, -1);
+    assert_eq!(
+        strings(&db, "SELECT version_num FROM alembic_version").await,
+        vec![Some("005".into())]
+    );
+    let diff = catalog(&db).await.diff(&before, true);
+    assert!(diff.is_empty(), "the refusal changed the schema: {diff:#?}");
+    // No scratch schema is left behind.
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
+        )
+        .await,
+        Vec::<Option<String>>::new()
+    );
 }

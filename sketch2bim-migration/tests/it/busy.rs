@@ -150,11 +150,17 @@ async fn a_busy_table_is_retried_until_its_blocker_ends() {
         .filter(|(ended, _)| *ended > started + Duration::from_secs(1) && *ended < blocker_ended)
         .count();
     assert!(through > 0, "no app query got through: {app:?}");
+    // An app query queues behind a waiting ALTER for at most the lock wait
+    // (200 ms), never for the blocker's 2 s.
     let longest = app.iter().map(|(_, d)| *d).max().unwrap_or_default();
     eprintln!(
         "{} app queries, longest {longest:?}; {} lock waits",
         app.len(),
         waits.len()
+    );
+    assert!(
+        longest < Duration::from_secs(1),
+        "an app query waited {longest:?}: {app:?}"
     );
 }
 
@@ -202,6 +208,8 @@ async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
         ),
         "{up:#?}"
     );
+    // The blocker never ends: the run waited before it gave up.
+    assert!(!wait_lines(&up).is_empty(), "{up:#?}");
     assert_eq!(wait_lines(&up).len() + 1, lines.len(), "{up:#?}");
     assert!(!up.stderr.contains("applied m0"), "{up:#?}");
 

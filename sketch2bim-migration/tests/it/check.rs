@@ -452,6 +452,17 @@ async fn check_reports_drift_to_a_select_only_role_in_a_read_only_transaction() 
         check.stderr_lines(),
         vec!["error: the database differs from the entities in 2 places (listed above)"]
     );
+    // The options are in force: a writing command on the same URL is refused.
+    let down = cli(BIN, &dir, &url, &["down"]);
+    assert_eq!(down.code, 1, "{down:#?}");
+    assert_eq!(
+        down.stderr_lines(),
+        vec![
+            "error: migration m010_remove_reader_type_column failed while rolling it back: \
+             cannot execute ALTER TABLE in a read-only transaction"
+        ],
+        "{down:#?}"
+    );
     drop(test_db);
     drop(role);
 }
@@ -464,4 +475,15 @@ async fn check_passes_on_a_sqlite_file_opened_read_only() {
     let read_only = test_db.url().replace("mode=rwc", "mode=ro");
     assert!(read_only.ends_with("mode=ro"), "{read_only}");
     assert_matches(&cli(BIN, &dir, &read_only, &["check"]));
+    // The file is opened read-only: a writing command on the same URL is refused.
+    let down = cli(BIN, &dir, &read_only, &["down"]);
+    assert_eq!(down.code, 1, "{down:#?}");
+    assert_eq!(
+        down.stderr_lines(),
+        vec![
+            "error: migration m010_remove_reader_type_column failed while rolling it back: \
+             attempt to write a readonly database"
+        ],
+        "{down:#?}"
+    );
 }

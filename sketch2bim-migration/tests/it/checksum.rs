@@ -291,6 +291,7 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
     exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
 
     let verify = cli(BIN, &dir, url, &["verify"]).ok();
+    assert_eq!(verify.stdout_lines().len(), 10, "{verify:#?}");
     assert!(
         verify
             .stdout_lines()

@@ -121,7 +121,24 @@ async fn a_gap(backend: Backend) {
          VALUES ('m005_add_sketchup_url', 0)",
     )
     .await;
-    cli(BIN, &dir, url, &["up"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
+    let lines = up.stderr_lines();
+    assert_eq!(lines.len(), 1, "{up:#?}");
+    assert!(
+        lines[0].starts_with("sketch2bim: nothing to do in ")
+            && lines[0].ends_with("; at m010_remove_reader_type_column (head)"),
+        "{up:#?}"
+    );
+    assert_eq!(applied_names(&db).await, sketch2bim_names());
+}
+
+/// Every migration of the Sketch2BIM history, in order.
+fn sketch2bim_names() -> Vec<String> {
+    History::of::<sketch2bim_migration::Migrator>()
+        .names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test]
@@ -233,10 +250,19 @@ async fn an_ask_database(backend: Backend) {
         cli(BIN, &dir, url, &["current"]).ok().stdout,
         "m001_initial_schema\n"
     );
-    cli(BIN, &dir, url, &["status"]).ok();
+    let status = cli(BIN, &dir, url, &["status"]).ok();
+    let lines = status.stdout_lines();
+    assert_eq!(lines.len(), 10, "{status:#?}");
+    assert!(
+        lines[0].starts_with(&format!("{:<40}  applied  ", "m001_initial_schema")),
+        "{status:#?}"
+    );
+    for (line, name) in lines[1..].iter().zip(&sketch2bim_names()[1..]) {
+        assert_eq!(*line, format!("{name:<40}  pending"), "{status:#?}");
+    }
     // --yes rebuilds it as a Sketch2BIM database.
     cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
-    assert_eq!(applied_names(&db).await.len(), 10);
+    assert_eq!(applied_names(&db).await, sketch2bim_names());
 }
 
 #[tokio::test]
