@@ -11,7 +11,7 @@
 //! [`crate::bookkeeping`]), so a failing statement, a crash or a kill leaves
 //! the database at the previous migration, never between two.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::time::Duration;
 
 use crate::Error;
@@ -85,7 +85,7 @@ pub async fn up(
         // Another migrator's history is said as such, not as edits.
         refuse_foreign(db, history, &state).await?;
     }
-    let edited = warn_edited(history, &state, db.get_database_backend()).await;
+    let edited = warn_edited(db, history, &state).await?;
     if at_goal {
         let mut report = Report::new(history, &state, Vec::new());
         report.edited = edited;
@@ -111,16 +111,28 @@ pub async fn up(
 }
 
 /// Warns about every applied migration edited since it was applied
-/// ([`crate::checksum`]) and returns their names; sends nothing.
-pub async fn warn_edited(history: &History, state: &State, backend: DbBackend) -> Vec<String> {
-    let entries = crate::checksum::compare(history, state, backend, false).await;
-    crate::checksum::edited(&entries)
+/// ([`crate::checksum`]) and returns their names. Sends nothing unless one
+/// looks edited: another migrator's first migration renders differently
+/// too, so the history is then checked ([`refuse_foreign`], one catalog
+/// query) and another migrator's is refused as such.
+pub async fn warn_edited<C: Reader + ?Sized>(
+    db: &C,
+    history: &History,
+    state: &State,
+) -> Result<Vec<String>, Error> {
+    let entries = crate::checksum::compare(history, state, db.backend(), false).await;
+    let edited = crate::checksum::edited(&entries);
+    if edited.is_empty() {
+        return Ok(Vec::new());
+    }
+    refuse_foreign(db, history, state).await?;
+    Ok(edited
         .into_iter()
         .map(|entry| {
             tracing::warn!("{}", crate::checksum::warning(entry));
             entry.name.clone()
         })
-        .collect()
+        .collect())
 }
 
 /// On a database that records no migrations, the first migration finding
@@ -278,6 +290,8 @@ pub async fn repair(
         let state = read_state(db, history).await?;
         state.refuse_unknown()?;
         state.refuse_damage(history)?;
+        // Another migrator's checksums are not this binary's to overwrite.
+        refuse_foreign(db, history, &state).await?;
         let entries = crate::checksum::compare(history, &state, backend, true).await;
         let table = quote_ident(backend, history.table());
         let mut repaired = Vec::new();

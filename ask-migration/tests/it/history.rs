@@ -98,7 +98,16 @@ async fn a_sketch2bim_database_at_its_first_migration_is_another_history() {
     refused(
         &db,
         url,
-        &[&["down"], &["reset"], &["refresh"]],
+        &[
+            &["down"],
+            &["reset"],
+            &["refresh"],
+            // At head for ASK: its m001 renders differently from the one
+            // recorded, which tells another migrator's history apart.
+            &["up"],
+            &["verify"],
+            &["repair"],
+        ],
         "error: this database's history belongs to another migrator: it records \
          m001_initial_schema but has no table groq_usage, which this binary's \
          m001_initial_schema creates; check the database URL; nothing was changed",
@@ -113,16 +122,7 @@ async fn a_sketch2bim_database_at_its_first_migration_is_another_history() {
          migrator's); run it again with --yes if that is what you want",
     )
     .await;
-    // At head for ASK, up has nothing to do and reads nothing more.
     let dir = WorkDir::new();
-    let up = cli(BIN, &dir, url, &["up"]).ok();
-    let lines = up.stderr_lines();
-    let summary = lines.last().expect("a summary line");
-    assert!(
-        summary.starts_with("ask: nothing to do in ")
-            && summary.ends_with("; at m001_initial_schema (head)"),
-        "{up:#?}"
-    );
     assert_eq!(applied_names(&db).await, vec!["m001_initial_schema"]);
     // --yes rebuilds it as an ASK database.
     cli(BIN, &dir, url, &["fresh", "--yes"]).ok();

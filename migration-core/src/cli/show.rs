@@ -97,7 +97,16 @@ pub(super) async fn status(
     if let Err(damage) = state.refuse_damage(history) {
         eprintln!("warning: {damage}");
     }
-    let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
+    let mut checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
+    if !checksum::edited(&checks).is_empty() {
+        // Another migrator's history renders differently too: say that.
+        if let Err(foreign @ Error::Foreign { .. }) =
+            runner::refuse_foreign(db, history, &state).await
+        {
+            eprintln!("warning: {foreign}");
+            checks.clear();
+        }
+    }
     for entry in checksum::edited(&checks) {
         eprintln!("warning: {}", checksum::warning(entry));
     }
@@ -195,6 +204,10 @@ pub(super) async fn verify(
         return Ok(());
     }
     let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
+    if !checksum::edited(&checks).is_empty() {
+        // Another migrator's history renders differently too: refuse it as such.
+        runner::refuse_foreign(db, history, &state).await?;
+    }
     let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
     for entry in &checks {
         let said = match &entry.verdict {
