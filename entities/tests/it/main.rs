@@ -21,6 +21,14 @@ async fn at_head<M: Described>(backend: Backend) -> (TestDb, DatabaseConnection)
             migration_core::one_line(&e, &[])
         );
     }
+    // A fresh pool: on SQLite, a connection that was open while another one
+    // added a column with a default (m008's `subscription_auto_renew`)
+    // sometimes returns NULL for that column from `INSERT … RETURNING`, though
+    // the row holds the default (seen in about 1 run in 20 when tests run in
+    // parallel; never with a pool opened after migrating). The README tells
+    // applications on SQLite to do the same.
+    let _ = db.close().await;
+    let db = test_db.connect().await;
     (test_db, db)
 }
 
