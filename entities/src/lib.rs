@@ -4,15 +4,53 @@
 //! Rust types follow the PostgreSQL columns exactly: `i32` for integer,
 //! `String` for `character varying` and `text`, `f64` for double precision,
 //! [`Json`](sea_orm::prelude::Json) for json, `NaiveDateTime` for timestamp,
-//! `Option` wherever the column is nullable. Migrations never import this
-//! crate: a schema change is a new migration first, then an edit here, and
-//! `migrate check` compares the two.
+//! `Option` wherever the column is nullable.
+//!
+//! A schema change starts here: edit the entity, then
+//! `generate NAME --autogenerate` (run against a database at head) writes the
+//! migration between the database and the entities, which you review; `check`
+//! compares the two afterwards (see `docs/adding-a-migration.md`). Migrations
+//! never import this crate: each is frozen history with its own identifiers.
 
 pub mod ask;
 pub mod sketch2bim;
 
 use sea_orm::sea_query::{IndexCreateStatement, TableCreateStatement};
 use sea_orm::{DbBackend, EntityTrait, Schema};
+
+/// Declares a database's entity modules once, and from that one list its
+/// [`Statements`] (`statements`) and `tables_without_rows`, which reads one
+/// row of every table through its entity. List each table after those it
+/// references.
+macro_rules! database {
+    ($(#[$doc:meta])* $($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        $(#[$doc])*
+        pub fn statements(backend: sea_orm::DbBackend) -> crate::Statements {
+            crate::statements_of(backend, |c| {
+                $(c.add::<$module::Entity>();)*
+            })
+        }
+
+        /// Reads one row of every table through its entity and returns the
+        /// tables that have none. A column the entity and the database
+        /// disagree on is an error here: the row does not decode.
+        pub async fn tables_without_rows<C: sea_orm::ConnectionTrait>(
+            db: &C,
+        ) -> Result<Vec<&'static str>, sea_orm::DbErr> {
+            use sea_orm::{EntityName, EntityTrait};
+            let mut empty = Vec::new();
+            $(
+                if $module::Entity::find().one(db).await?.is_none() {
+                    empty.push($module::Entity.table_name());
+                }
+            )*
+            Ok(empty)
+        }
+    };
+}
+pub(crate) use database;
 
 /// The tables (in dependency order) and indexes the entities of one database
 /// describe, as `CREATE` statements for `backend`. `migrate check` compares

@@ -14,6 +14,7 @@ mod cluster;
 pub mod db;
 pub mod diff;
 pub mod pgbouncer;
+pub mod rows;
 pub mod schema_file;
 pub mod walk;
 

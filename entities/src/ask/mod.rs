@@ -1,8 +1,4 @@
-//! The ASK database at head (`m001_initial_schema`).
-
-pub mod groq_usage;
-pub mod payments;
-pub mod users;
+//! The ASK database at the migrator's head.
 
 pub mod prelude {
     pub use super::groq_usage::Entity as GroqUsage;
@@ -10,11 +6,9 @@ pub mod prelude {
     pub use super::users::Entity as Users;
 }
 
-/// The ASK tables and indexes these entities describe.
-pub fn statements(backend: sea_orm::DbBackend) -> crate::Statements {
-    crate::statements_of(backend, |c| {
-        c.add::<users::Entity>()
-            .add::<payments::Entity>()
-            .add::<groq_usage::Entity>();
-    })
+crate::database! {
+    /// The ASK tables and indexes these entities describe.
+    users,
+    payments,
+    groq_usage,
 }

@@ -1,14 +1,4 @@
-//! The Sketch2BIM database at head (`m010_remove_reader_type_column`).
-
-pub mod iterations;
-pub mod jobs;
-pub mod layout_variations;
-pub mod organization_members;
-pub mod organizations;
-pub mod payments;
-pub mod project_versions;
-pub mod referrals;
-pub mod users;
+//! The Sketch2BIM database at the migrator's head.
 
 pub mod prelude {
     pub use super::iterations::Entity as Iterations;
@@ -22,18 +12,16 @@ pub mod prelude {
     pub use super::users::Entity as Users;
 }
 
-/// The Sketch2BIM tables and indexes these entities describe, each table
-/// after those it references.
-pub fn statements(backend: sea_orm::DbBackend) -> crate::Statements {
-    crate::statements_of(backend, |c| {
-        c.add::<users::Entity>()
-            .add::<organizations::Entity>()
-            .add::<jobs::Entity>()
-            .add::<payments::Entity>()
-            .add::<project_versions::Entity>()
-            .add::<organization_members::Entity>()
-            .add::<iterations::Entity>()
-            .add::<layout_variations::Entity>()
-            .add::<referrals::Entity>();
-    })
+crate::database! {
+    /// The Sketch2BIM tables and indexes these entities describe, each table
+    /// after those it references.
+    users,
+    organizations,
+    jobs,
+    payments,
+    project_versions,
+    organization_members,
+    iterations,
+    layout_variations,
+    referrals,
 }

@@ -16,18 +16,23 @@ mod pooler;
 
 use migration_core::runner::History;
 
+/// A row of every Sketch2BIM table, read through the entities.
+fn read_back(db: &sea_orm::DatabaseConnection) -> test_support::walk::Reading<'_> {
+    Box::pin(entities::sketch2bim::tables_without_rows(db))
+}
+
 fn history() -> History {
     History::of::<sketch2bim_migration::Migrator>()
 }
 
 #[tokio::test]
 async fn postgres_walk_matches_alembic_at_every_step() {
-    test_support::walk::postgres_walk("sketch2bim", &history()).await;
+    test_support::walk::postgres_walk("sketch2bim", &history(), read_back).await;
 }
 
 #[tokio::test]
 async fn sqlite_walk_matches_postgres_and_every_down_is_the_inverse() {
-    test_support::walk::sqlite_walk("sketch2bim", &history()).await;
+    test_support::walk::sqlite_walk("sketch2bim", &history(), read_back).await;
 }
 
 #[tokio::test]
