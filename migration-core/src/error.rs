@@ -46,6 +46,35 @@ pub enum Error {
     )]
     Ahead { names: Vec<String> },
 
+    /// The database records migrations that this binary has under another
+    /// number: renumbered after a merge, most likely.
+    #[error(
+        "the database records {}, which this binary does not have but has as {}: renumbered \
+         since {} applied (two branches took one number?); if {} the same migration, rename \
+         the row{}: {}; nothing was changed",
+        list(&renumbered.iter().map(|r| r.recorded.clone()).collect::<Vec<_>>()),
+        list(&renumbered.iter().map(|r| r.now.clone()).collect::<Vec<_>>()),
+        if renumbered.len() == 1 { "it was" } else { "they were" },
+        if renumbered.len() == 1 { "it is" } else { "they are" },
+        if renumbered.len() == 1 { "" } else { "s" },
+        renumbered.iter().map(|r| format!(
+            "UPDATE {} SET version = '{}' WHERE version = '{}'", r.table, r.now, r.recorded
+        )).collect::<Vec<_>>().join("; "),
+    )]
+    Renumbered {
+        renumbered: Vec<crate::state::Renumbered>,
+    },
+
+    /// Two migrations of this binary have one number, and the database
+    /// records the later one without the earlier.
+    #[error(
+        "{missing} is not recorded although {recorded}, which has the same number, is: two \
+         migrations share one number (two branches merged?); renumber the one that no \
+         database has applied yet (not {recorded}, which this database has) to follow the \
+         last migration, and deploy a binary with that; nothing was changed"
+    )]
+    SameNumber { missing: String, recorded: String },
+
     /// The bookkeeping table records a migration more than once.
     #[error(
         "{table} records {} more than once (a table made without its primary key?); delete \

@@ -181,8 +181,18 @@ pub fn check(names: &[&str], recorded: &[&str], table: &str) -> Result<(), Error
         .filter(|n| !recorded.contains(n))
         .map(|n| (*n).to_owned())
         .collect();
+    let number = |n: &str| crate::layout::parse(n).map(|(k, _, _)| k);
+    let same_number = missing.iter().find_map(|m| {
+        let k = number(m)?;
+        let twin = names
+            .iter()
+            .find(|n| *n != m && number(n) == Some(k) && recorded.contains(*n))?;
+        Some((m.clone(), (*twin).to_owned()))
+    });
     if missing.is_empty() {
         Ok(())
+    } else if let Some((missing, recorded)) = same_number {
+        Err(Error::SameNumber { missing, recorded })
     } else {
         Err(Error::Gap {
             missing,

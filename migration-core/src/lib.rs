@@ -45,6 +45,7 @@ mod error;
 mod generate;
 mod guard;
 pub mod history;
+pub mod layout;
 pub mod lock;
 pub mod lock_wait;
 mod mask;
@@ -132,7 +133,9 @@ mod tests {
 /// }
 /// ```
 ///
-/// `generate NAME` appends the new module to this list.
+/// `generate NAME` appends the new module to this list. The macro also adds a
+/// test to the crate that checks the history as written ([`layout`]): names,
+/// numbering, and that every `src/mNNN_*` file is registered.
 #[macro_export]
 macro_rules! migrator {
     ($(#[$meta:meta])* $vis:vis struct $name:ident; database: $db:path; $($m:ident),* $(,)?) => {
@@ -210,6 +213,23 @@ macro_rules! migrator {
                     ))),
                 )),*]
             }
+        }
+
+        /// The history as written: names, numbering and files (see
+        /// `migration_core::layout`).
+        #[cfg(test)]
+        #[test]
+        fn migration_history_is_numbered_and_registered() {
+            let problems = $crate::layout::problems(
+                ::std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+                &[$(stringify!($m)),*],
+            );
+            assert!(
+                problems.is_empty(),
+                "the migration history in {}/src is not sound:\n{}",
+                env!("CARGO_MANIFEST_DIR"),
+                problems.join("\n")
+            );
         }
 
         /// Runs this database's pending migrations at application startup,

@@ -22,6 +22,17 @@ pub struct Applied {
     pub checksum: Option<String>,
 }
 
+/// A recorded migration that this binary has under another number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renumbered {
+    /// The name the database records.
+    pub recorded: String,
+    /// The binary's migration with the same words after its number.
+    pub now: String,
+    /// The bookkeeping table.
+    pub table: String,
+}
+
 /// What the bookkeeping table says.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -34,6 +45,9 @@ pub struct State {
     pub applied: Vec<Applied>,
     /// Applied migrations that this binary does not know.
     pub unknown: Vec<String>,
+    /// Of those, the ones this binary has under another number (the same
+    /// name after `mNNN_`): probably renumbered after a merge.
+    pub renumbered: Vec<Renumbered>,
     /// Every row's name as read, duplicates kept (empty when nothing is
     /// recorded, Alembic adoption pending included).
     pub recorded: Vec<String>,
@@ -71,6 +85,10 @@ impl State {
     pub(crate) fn refuse_unknown(&self) -> Result<(), Error> {
         if self.unknown.is_empty() {
             Ok(())
+        } else if !self.renumbered.is_empty() {
+            Err(Error::Renumbered {
+                renumbered: self.renumbered.clone(),
+            })
         } else {
             Err(Error::Ahead {
                 names: self.unknown.clone(),
@@ -146,6 +164,13 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
     for a in &found {
         if !names.contains(&a.name.as_str()) && !state.unknown.contains(&a.name) {
             state.unknown.push(a.name.clone());
+            if let Some(now) = crate::layout::renumbered_as(&a.name, &names) {
+                state.renumbered.push(Renumbered {
+                    recorded: a.name.clone(),
+                    now: now.to_owned(),
+                    table: history.table.clone(),
+                });
+            }
         }
     }
     state.recorded = found.into_iter().map(|a| a.name).collect();
