@@ -1,6 +1,6 @@
 -- ASK database schema at m001_initial_schema, generated from the PostgreSQL catalog
--- by `ask-migration schema dump`. Do not edit: change the migrations, then regenerate with
--- UPDATE_SCHEMAS=1 cargo test -p ask-migration --test it schema_file
+-- of a database migrated to it. Do not edit: change the migrations, then regenerate with
+-- cargo run -p ask-migration -- -u postgres://… schema update
 
 CREATE SEQUENCE groq_usage_id_seq AS integer START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1;
 CREATE SEQUENCE payments_id_seq AS integer START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1;

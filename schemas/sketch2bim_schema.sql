@@ -1,6 +1,6 @@
 -- Sketch2BIM database schema at m010_remove_reader_type_column, generated from the PostgreSQL catalog
--- by `sketch2bim-migration schema dump`. Do not edit: change the migrations, then regenerate with
--- UPDATE_SCHEMAS=1 cargo test -p sketch2bim-migration --test it schema_file
+-- of a database migrated to it. Do not edit: change the migrations, then regenerate with
+-- cargo run -p sketch2bim-migration -- -u postgres://… schema update
 
 CREATE SEQUENCE organization_members_id_seq AS integer START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1;
 CREATE SEQUENCE organizations_id_seq AS integer START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1;

@@ -133,13 +133,73 @@ fn is_identity(catalog: &Catalog, owner: Option<&str>) -> bool {
 pub fn header(database: &crate::Database, current: Option<&str>) -> String {
     format!(
         "{} database schema at {}, generated from the PostgreSQL catalog\n\
-         by `{}-migration schema dump`. Do not edit: change the migrations, then regenerate with\n\
-         UPDATE_SCHEMAS=1 cargo test -p {}-migration --test it schema_file",
+         of a database migrated to it. Do not edit: change the migrations, then regenerate with\n\
+         cargo run -p {}-migration -- -u postgres://… schema update",
         database.title,
         current.unwrap_or("no migration"),
         database.name,
-        database.name
     )
+}
+
+/// Where `schema update` writes: `schemas/<name>_schema.sql` in the
+/// workspace the migrator crate was built from.
+pub fn file(database: &crate::Database) -> std::path::PathBuf {
+    let crate_dir = std::path::Path::new(database.crate_dir);
+    crate_dir
+        .parent()
+        .unwrap_or(crate_dir)
+        .join("schemas")
+        .join(format!("{}_schema.sql", database.name))
+}
+
+/// The schema file as the migrations build it: applies every migration to a
+/// scratch schema made in the database `db` is connected to (a PostgreSQL
+/// connection of `target`), dumps it with [`dump_database`] and drops the
+/// scratch schema again, whatever happened. The database's own schemas are
+/// left as they were; the role needs the right to create a schema.
+pub async fn build_fresh(
+    target: &crate::target::Target,
+    db: &sea_orm::DatabaseConnection,
+    database: &crate::Database,
+    history: &crate::history::History,
+    options: &crate::runner::RunOptions,
+    log_statements: bool,
+) -> Result<String, crate::Error> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Err(crate::Error::PostgresOnly {
+            command: "schema update",
+        });
+    }
+    let scratch = format!("{}_schema_update_{}", database.name, std::process::id());
+    let quoted = crate::catalog::quote_ident(&scratch);
+    db.execute_unprepared(&format!("CREATE SCHEMA {quoted}"))
+        .await
+        .map_err(crate::Error::db(format!(
+            "creating the scratch schema {scratch}"
+        )))?;
+    let built = async {
+        let fresh = target
+            .connect(Some(&scratch), log_statements, options.lock_timeout)
+            .await?;
+        let goal = crate::runner::Goal::All;
+        let built = match crate::runner::up(&fresh, history, &goal, options).await {
+            Ok(_) => dump_database(&fresh, database, history).await,
+            Err(e) => Err(e),
+        };
+        let _ = fresh.close().await;
+        built
+    }
+    .await;
+    let dropped = db
+        .execute_unprepared(&format!("DROP SCHEMA {quoted} CASCADE"))
+        .await
+        .map_err(crate::Error::db(format!(
+            "dropping the scratch schema {scratch}"
+        )));
+    let sql = built?;
+    dropped?;
+    Ok(sql)
 }
 
 /// The SQL that recreates the database's schema (PostgreSQL), the

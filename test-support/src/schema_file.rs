@@ -15,14 +15,23 @@ pub fn path(database: &str) -> std::path::PathBuf {
         .join(format!("{database}_schema.sql"))
 }
 
-/// Migrates a fresh PostgreSQL database with `bin`, dumps it, and compares
-/// the dump with the checked-in file. Then loads the dump into an empty
+/// Regenerates the schema file with `bin`'s `schema update` into a scratch
+/// file and compares it with the checked-in one; the dump of a database
+/// migrated by `up` must be the same text. Then loads the dump into an empty
 /// database in one transaction and checks that the catalogs are identical.
-/// `UPDATE_SCHEMAS=1` rewrites the file instead of comparing and then fails,
-/// so that a run that rewrote the file is never taken for a passing check.
 pub async fn check(bin: &str, database: &str) {
     let source = TestDb::postgres().await;
     let dir = WorkDir::new();
+    let scratch = dir.path().join("schema.sql");
+    let scratch_arg = scratch.display().to_string();
+    run(
+        bin,
+        dir.path(),
+        &[],
+        &["-u", source.url(), "schema", "update", "-o", &scratch_arg],
+    )
+    .ok();
+    let updated = std::fs::read_to_string(&scratch).expect("schema update wrote its file");
     run(bin, dir.path(), &[], &["-u", source.url(), "up"]).ok();
     let dump = run(
         bin,
@@ -31,27 +40,22 @@ pub async fn check(bin: &str, database: &str) {
         &["-u", source.url(), "schema", "dump"],
     )
     .ok();
+    assert_eq!(
+        updated, dump.stdout,
+        "schema update and schema dump of a database migrated by up differ"
+    );
 
     let file = path(database);
-    let command =
-        format!("UPDATE_SCHEMAS=1 cargo test -p {database}-migration --test it schema_file");
-    let update = std::env::var("UPDATE_SCHEMAS").is_ok_and(|v| v == "1");
-    if update {
-        if let Err(e) = std::fs::write(&file, &dump.stdout) {
-            panic!("cannot write {}: {e}", file.display());
-        }
-    } else {
-        let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
-        if checked_in != dump.stdout {
-            let name = file.display().to_string();
-            panic!(
-                "{name} differs from the schema the migrations build ({} lines differ):\n{}\
-                 Regenerate it with: {command} (that run fails once it has rewritten the \
-                 file), then run the test again without UPDATE_SCHEMAS",
-                crate::diff::changed_lines(&checked_in, &dump.stdout),
-                crate::diff::unified(&checked_in, &name, &dump.stdout, "schema dump"),
-            );
-        }
+    let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+    if checked_in != dump.stdout {
+        let name = file.display().to_string();
+        panic!(
+            "{name} differs from the schema the migrations build ({} lines differ):\n{}\
+             Regenerate it with: cargo run -p {database}-migration -- -u {} schema update",
+            crate::diff::changed_lines(&checked_in, &dump.stdout),
+            crate::diff::unified(&checked_in, &name, &dump.stdout, "schema dump"),
+            crate::server_url(),
+        );
     }
 
     let copy = TestDb::postgres().await;
@@ -67,10 +71,4 @@ pub async fn check(bin: &str, database: &str) {
         diff.is_empty(),
         "the dump does not recreate the catalog: {diff:#?}"
     );
-    if update {
-        panic!(
-            "rewrote {}; run again without UPDATE_SCHEMAS to check it",
-            file.display()
-        );
-    }
 }

@@ -193,6 +193,14 @@ enum SchemaCommand {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
+    /// Regenerate the schema file: apply every migration to a scratch schema
+    /// in the database (PostgreSQL; created and dropped again), and write
+    /// its dump to schemas/<database>_schema.sql
+    Update {
+        /// Write to FILE instead of the workspace's schema file
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -367,6 +375,17 @@ async fn run(
             dir,
             autogenerate: true,
         } => autogenerate(database, history, &db, entities, dir.as_deref(), name).await,
+        Command::Schema {
+            action: SchemaCommand::Update { output },
+        } => {
+            let sql =
+                crate::schema::build_fresh(&target, &db, database, history, &options, cli.verbose)
+                    .await;
+            match sql {
+                Ok(sql) => show::schema_update(database, history, &sql, output.as_deref()),
+                Err(e) => Err(e),
+            }
+        }
         command => execute(database, history, command, &db, &options).await,
     };
     let _ = db.close().await;
@@ -473,7 +492,12 @@ async fn execute(
         Command::Schema {
             action: SchemaCommand::Dump { output },
         } => return schema_dump(database, history, db, output.as_deref()).await,
-        Command::Generate { .. } | Command::History | Command::Check => return Ok(()),
+        Command::Generate { .. }
+        | Command::History
+        | Command::Check
+        | Command::Schema {
+            action: SchemaCommand::Update { .. },
+        } => return Ok(()),
     };
     summarize(database, &report, started.elapsed());
     Ok(())

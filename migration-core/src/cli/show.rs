@@ -345,6 +345,33 @@ pub(super) async fn schema_dump(
     Ok(())
 }
 
+/// Writes what `schema update` built to `output`, or to the workspace's
+/// schema file.
+pub(super) fn schema_update(
+    database: &Database,
+    history: &History,
+    sql: &str,
+    output: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let path = output.map_or_else(
+        || crate::schema::file(database),
+        std::path::Path::to_path_buf,
+    );
+    std::fs::write(&path, sql).map_err(|source| Error::Io {
+        action: "cannot write",
+        path: path.display().to_string(),
+        source,
+    })?;
+    eprintln!(
+        "{}: wrote {}, the schema at {} as the migrations build it (in a scratch schema, \
+         dropped again; nothing else in the database changed)",
+        database.name,
+        path.display(),
+        history.head().unwrap_or("no migration")
+    );
+    Ok(())
+}
+
 fn iso8601(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
