@@ -268,6 +268,16 @@ pub enum Error {
     )]
     Edited { names: Vec<String> },
 
+    /// `lint` found what locks busy tables, or breaks the runner's rules.
+    #[error(
+        "lint found {count} {} in {} (listed above); make each migration lock-safe (see \
+         docs/lock-safe-migrations.md), or, in a migration that already shipped, allow the \
+         finding with `// lint: allow RULE: REASON`",
+        if *count == 1 { "problem" } else { "problems" },
+        list(names)
+    )]
+    LintFindings { count: usize, names: Vec<String> },
+
     /// The connection pool cannot hold the migration lock and run a
     /// migration at once.
     #[error(

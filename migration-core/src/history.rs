@@ -34,6 +34,8 @@ pub struct History {
     /// `(name, leading doc paragraph)` per migration, read only by
     /// [`History::summaries`] (not on the startup path).
     docs: fn() -> Vec<(&'static str, &'static str)>,
+    /// `(name, whole source)` per migration, read only by `lint`.
+    sources: fn() -> Vec<(&'static str, &'static str)>,
 }
 
 impl std::fmt::Debug for History {
@@ -51,6 +53,7 @@ impl History {
             migrations: M::migrations(),
             table: M::migration_table_name().to_string(),
             docs: M::summaries,
+            sources: M::sources,
         }
     }
 
@@ -67,6 +70,11 @@ impl History {
                 (m.name(), doc)
             })
             .collect()
+    }
+
+    /// `(name, source)` per migration, oldest first: the files as written.
+    pub fn sources(&self) -> Vec<(&'static str, &'static str)> {
+        (self.sources)()
     }
 
     /// Migration names, oldest first.
@@ -102,6 +110,7 @@ impl History {
                 .collect(),
             table: "seaql_migrations".to_owned(),
             docs: Vec::new,
+            sources: Vec::new,
         }
     }
 

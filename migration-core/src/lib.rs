@@ -46,6 +46,8 @@ mod generate;
 mod guard;
 pub mod history;
 pub mod layout;
+#[cfg(feature = "tooling")]
+pub mod lint;
 pub mod lock;
 pub mod lock_wait;
 mod mask;
@@ -80,6 +82,12 @@ pub trait Described: sea_orm_migration::MigratorTrait {
 
     /// `(name, leading doc paragraph)` per migration, oldest first.
     fn summaries() -> Vec<(&'static str, &'static str)>;
+
+    /// `(name, source file)` per migration, oldest first (`lint` reads the
+    /// allowances written there).
+    fn sources() -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
 }
 
 /// The leading `//!` paragraph of a migration's source, as written: what the
@@ -211,6 +219,15 @@ macro_rules! migrator {
                     $crate::summary_of(include_str!(concat!(
                         env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
                     ))),
+                )),*]
+            }
+
+            fn sources() -> Vec<(&'static str, &'static str)> {
+                vec![$((
+                    stringify!($m),
+                    include_str!(concat!(
+                        env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
+                    )),
                 )),*]
             }
         }

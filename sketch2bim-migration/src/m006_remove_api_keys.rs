@@ -2,6 +2,9 @@
 //! keys. Its rows are lost; the down step recreates the table exactly as 001
 //! made it, empty (without the two extra indexes the Alembic down step added).
 
+// lint: allow require-concurrent-index-deletion: shipped as Alembic revision 006; api_keys was unused when it was dropped
+// lint: allow ban-drop-table: shipped as Alembic revision 006, which removed the unused api_keys
+
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

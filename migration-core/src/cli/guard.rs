@@ -50,6 +50,7 @@ pub(super) fn command_name(command: &Command) -> &'static str {
         Command::Verify => "verify",
         Command::Repair => "repair",
         Command::Check => "check",
+        Command::Lint { .. } => "lint",
         Command::Schema { .. } => "schema",
         Command::Generate { .. } => "generate",
     }
@@ -71,6 +72,7 @@ pub(super) fn changes_state(command: &Command) -> bool {
         | Command::Repair
         | Command::Current
         | Command::History
+        | Command::Lint { .. }
         | Command::Check
         | Command::Schema { .. }
         | Command::Generate { .. } => false,

@@ -165,6 +165,14 @@ enum Command {
     /// Compare the database with the application's entities; exit 1 listing
     /// every difference
     Check,
+    /// Check every migration's PostgreSQL statements for what locks busy
+    /// tables (squawk's rules and the migrator's own); exit 1 listing every
+    /// finding. Needs no database
+    Lint {
+        /// The PostgreSQL version the migrations run on
+        #[arg(long, value_name = "VERSION", default_value = "15")]
+        pg_version: String,
+    },
     /// Schema reference files
     Schema {
         #[command(subcommand)]
@@ -316,6 +324,15 @@ async fn run(
             let path = crate::generate::generate(database, dir.as_deref(), name)?;
             println!("created {}", path.display());
             return Ok(());
+        }
+        Command::Lint { pg_version } => {
+            let options = crate::lint::LintOptions {
+                pg_version: pg_version.clone(),
+                lock_wait: cli
+                    .lock_wait
+                    .map_or(Some(crate::lock_wait::DEFAULT_LOCK_WAIT), |w| w.0),
+            };
+            return show::lint(database, history, &options).await;
         }
         Command::History => {
             let summaries = history.summaries();
@@ -494,6 +511,7 @@ async fn execute(
         } => return schema_dump(database, history, db, output.as_deref()).await,
         Command::Generate { .. }
         | Command::History
+        | Command::Lint { .. }
         | Command::Check
         | Command::Schema {
             action: SchemaCommand::Update { .. },

@@ -1,7 +1,7 @@
 //! What each command prints: progress and summaries on stderr, listings
 //! (status, verify, check, dry runs, schema dumps) on stdout.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 use std::time::Duration;
 
 use super::Format;
@@ -21,14 +21,62 @@ pub(super) async fn dry_run(
     options: &RunOptions,
 ) -> Result<(), Error> {
     let steps = crate::dry_run::plan(db, history, direction, goal, options).await?;
+    let lints = crate::lint::LintOptions {
+        lock_wait: options.lock_wait,
+        ..Default::default()
+    };
+    let sources = history.sources();
     for step in &steps {
         let way = match step.direction {
             Direction::Up => "up",
             Direction::Down => "down",
         };
         println!("-- {} ({way})", step.name);
+        // What `lint` finds in the migration, above the statement it is in.
+        let migration = history.migrations.iter().find(|m| m.name() == step.name);
+        let (findings, allowed) = match migration {
+            Some(m)
+                if step.direction == Direction::Up
+                    && db.get_database_backend() == DbBackend::Postgres =>
+            {
+                crate::lint::lint_allowing(m.as_ref(), &sources, &lints).await?
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let mut shown = vec![false; findings.len()];
         for statement in &step.statements {
+            for (i, finding) in findings.iter().enumerate() {
+                if !shown[i]
+                    && finding
+                        .statement
+                        .as_ref()
+                        .is_some_and(|(_, sql)| sql == statement)
+                {
+                    println!(
+                        "-- lint: {}: {}; safe pattern: {}",
+                        finding.rule, finding.why, finding.fix
+                    );
+                    shown[i] = true;
+                }
+            }
+            for a in &allowed {
+                if a.finding
+                    .statement
+                    .as_ref()
+                    .is_some_and(|(_, sql)| sql == statement)
+                {
+                    println!("-- lint: {} (allowed: {})", a.finding.rule, a.reason);
+                }
+            }
             println!("{statement};");
+        }
+        for (i, finding) in findings.iter().enumerate() {
+            if !shown[i] {
+                println!(
+                    "-- lint: {}: {}; safe pattern: {}",
+                    finding.rule, finding.why, finding.fix
+                );
+            }
         }
         println!();
     }
@@ -370,6 +418,47 @@ pub(super) fn schema_update(
         history.head().unwrap_or("no migration")
     );
     Ok(())
+}
+
+/// `lint`: every finding on stdout, one line each, then the allowances;
+/// a summary on stderr; an error naming the migrations with findings.
+pub(super) async fn lint(
+    database: &Database,
+    history: &History,
+    options: &crate::lint::LintOptions,
+) -> Result<(), Error> {
+    let report = crate::lint::lint(history, options).await?;
+    for finding in &report.findings {
+        println!("{}", crate::lint::describe(finding));
+    }
+    for allowed in &report.allowed {
+        println!(
+            "allowed: {} ({})",
+            crate::lint::describe(&allowed.finding),
+            allowed.reason
+        );
+    }
+    eprintln!(
+        "{}: linted {} for PostgreSQL {}: {}, {} allowed",
+        database.name,
+        plural(report.migrations, "migration"),
+        options.pg_version,
+        plural(report.findings.len(), "finding"),
+        report.allowed.len()
+    );
+    if report.findings.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| f.migration.clone())
+        .collect();
+    names.dedup();
+    Err(Error::LintFindings {
+        count: report.findings.len(),
+        names,
+    })
 }
 
 fn iso8601(unix: i64) -> String {
