@@ -20,6 +20,7 @@ use crate::{Database, Described, Error};
 
 mod guard;
 mod show;
+mod signals;
 
 use guard::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
@@ -367,7 +368,7 @@ async fn run(
             dir,
             autogenerate: true,
         } => autogenerate(database, history, &db, entities, dir.as_deref(), name).await,
-        command => execute(database, history, command, &db, &options).await,
+        command => signals::until_stopped(execute(database, history, command, &db, &options)).await,
     };
     let _ = db.close().await;
     result
