@@ -207,3 +207,100 @@ pub(crate) fn record_adoption(
         now = now_unix(),
     )
 }
+
+/// The bookkeeping columns the migrator reads back, with the PostgreSQL
+/// types (`pg_type.typname`) it can read them as, and how to name them.
+const COLUMNS: [(&str, &[&str], &str); 3] = [
+    ("version", &["varchar", "text"], "varchar (or text)"),
+    ("applied_at", &["int8"], "bigint"),
+    (CHECKSUM, &["varchar", "text"], "varchar (or text)"),
+];
+
+/// Refuses a bookkeeping table whose columns the migrator could not read
+/// back (PostgreSQL): `version` or `applied_at` missing, or any of its
+/// columns of another type (a `bytea` checksum, say), naming the column and
+/// the `ALTER` that fixes it. One catalog query, made under the lock before
+/// the run's first write; a missing table (made by the run) or checksum
+/// column (added by the run) passes. SQLite keeps what it is given
+/// whatever a column's declared type, so nothing is read there.
+pub(crate) async fn check_columns<C: crate::sql::Reader + ?Sized>(
+    db: &C,
+    history: &History,
+) -> Result<(), crate::Error> {
+    if db.backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT a.attname::text AS name, t.typname::text AS base, \
+                format_type(a.atttypid, a.atttypmod) AS shown \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped",
+        literal(&quote_ident(DbBackend::Postgres, history.table()))
+    );
+    let rows = db.query_all(sql).await.map_err(crate::Error::db(format!(
+        "reading the columns of {}",
+        history.table()
+    )))?;
+    let read = |row: &sea_orm::QueryResult| -> Result<(String, String, String), DbErr> {
+        Ok((
+            row.try_get("", "name")?,
+            row.try_get("", "base")?,
+            row.try_get("", "shown")?,
+        ))
+    };
+    let found = rows
+        .iter()
+        .map(read)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(crate::Error::db(format!(
+            "reading the columns of {}",
+            history.table()
+        )))?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let table = quote_ident(DbBackend::Postgres, history.table());
+    for (column, types, expected) in COLUMNS {
+        let quoted = quote_ident(DbBackend::Postgres, column);
+        let wanted = match types[0] {
+            "int8" => "bigint",
+            other => other,
+        };
+        let (found, fix) = match found.iter().find(|(name, ..)| name == column) {
+            None if column == CHECKSUM => continue,
+            None => (
+                "missing".to_owned(),
+                match column {
+                    "applied_at" => {
+                        format!(
+                            "ALTER TABLE {table} ADD COLUMN {quoted} {wanted} NOT NULL DEFAULT 0"
+                        )
+                    }
+                    _ => format!("ALTER TABLE {table} ADD COLUMN {quoted} {wanted} NOT NULL"),
+                },
+            ),
+            Some((_, base, _)) if types.contains(&base.as_str()) => continue,
+            Some((_, base, shown)) => {
+                // A bytea checksum holds the text it was given as bytes.
+                let using = match base.as_str() {
+                    "bytea" => format!("convert_from({quoted}, 'UTF8')"),
+                    _ => format!("{quoted}::{wanted}"),
+                };
+                (
+                    format!("of type {shown}"),
+                    format!(
+                        "ALTER TABLE {table} ALTER COLUMN {quoted} TYPE {wanted} USING {using}"
+                    ),
+                )
+            }
+        };
+        return Err(crate::Error::BookkeepingColumn {
+            table: history.table().to_owned(),
+            column: column.to_owned(),
+            found,
+            expected,
+            fix,
+        });
+    }
+    Ok(())
+}

@@ -105,12 +105,17 @@ pub enum Error {
     /// that migration creates: it holds another migrator's history.
     #[error(
         "this database's history belongs to another migrator: it records {first} but has no \
-         {} {}, which this binary's {first} creates; check the database URL; nothing was \
+         {}, which this binary's {first} creates; check the database URL; nothing was \
          changed",
-        if missing.len() == 1 { "table" } else { "tables" },
-        list(missing)
+        foreign_missing(missing, columns)
     )]
-    Foreign { first: String, missing: Vec<String> },
+    Foreign {
+        first: String,
+        /// Tables of the signature that are missing.
+        missing: Vec<String>,
+        /// Columns of the signature (`table.column`) that are missing.
+        columns: Vec<String>,
+    },
 
     /// A command that drops data was asked of a database ahead of this binary
     /// or holding another history, without `--yes`.
@@ -152,13 +157,56 @@ pub enum Error {
     #[error("timed out after {seconds} s waiting for the migration lock held by another run")]
     LockTimeout { seconds: u64 },
 
+    /// The run's migration lock was lost (its connection ended, or no
+    /// longer holds it): the run stopped before `before`.
+    #[error(
+        "lost the migration lock before {before}{}; the run stopped there and changed nothing \
+         more",
+        if source.is_some() { "" } else { " (its connection no longer holds it)" }
+    )]
+    LockLost {
+        /// `applying m009_…`, `committing m009_… (rolled back)`.
+        before: String,
+        #[source]
+        source: Option<DbErr>,
+    },
+
+    /// The run was asked to stop (SIGTERM, SIGINT) and did.
+    #[error(
+        "stopped by {signal}: {}nothing more was changed; the migration lock is released",
+        match step {
+            Some(name) => format!("{name} was cancelled and rolled back, none of it is applied; "),
+            None => String::new(),
+        }
+    )]
+    Stopped {
+        signal: &'static str,
+        step: Option<String>,
+    },
+
+    /// The bookkeeping table has a column of a type the migrator cannot
+    /// read back (or lacks one it needs); refused before anything is written.
+    #[error(
+        "{table}.{column} is {found} where the migrator needs {expected}: fix it with `{fix}` \
+         and run again; nothing was changed"
+    )]
+    BookkeepingColumn {
+        table: String,
+        column: String,
+        /// `of type bytea`, `missing`.
+        found: String,
+        expected: &'static str,
+        fix: String,
+    },
+
     /// A migration's statements kept waiting longer than the lock wait for a
     /// lock that another transaction holds, until the run's `--lock-timeout`
     /// was spent; every attempt was rolled back whole.
     #[error(
-        "migration {} gave up waiting for a lock on {} after {} ({} attempts): {}; \
+        "migration {} gave up waiting for a lock on {} after {} ({}): {}; \
          it was rolled back, none of it is applied",
-        wait.name, wait.relation, crate::fmt_duration(wait.waited), wait.attempts, wait.blockers
+        wait.name, wait.relation, crate::fmt_duration(wait.waited),
+        plural(wait.attempts as usize, "attempt"), wait.blockers
     )]
     LockWait {
         wait: Box<LockWaitFailure>,
@@ -431,6 +479,19 @@ pub struct LockWaitFailure {
     pub attempts: u32,
     /// Time spent waiting and pausing between attempts.
     pub waited: std::time::Duration,
+}
+
+/// `tables jobs, users`, `column jobs.status`.
+pub(crate) fn foreign_missing(tables: &[String], columns: &[String]) -> String {
+    let mut parts = Vec::new();
+    for (names, one, many) in [(tables, "table", "tables"), (columns, "column", "columns")] {
+        match names.len() {
+            0 => {}
+            1 => parts.push(format!("{one} {}", list(names))),
+            _ => parts.push(format!("{many} {}", list(names))),
+        }
+    }
+    parts.join(" and ")
 }
 
 fn list(names: &[String]) -> String {

@@ -60,11 +60,69 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
             }
         }
     }
-    let signature = crate::history::signature_tables(&render(created), &later);
+    let created = render(created);
+    let signature = crate::history::signature_tables(&created, &later);
     if signature.is_empty() {
         return Ok(());
     }
-    crate::history::foreign(first.name(), &signature, &existing)
+    crate::history::foreign(first.name(), &signature, &existing)?;
+    // Tables of the right names: their columns too (one more query).
+    let columns = crate::history::signature_columns(&created, &later, &signature);
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let existing = column_names(db, &signature)
+        .await
+        .map_err(Error::db("reading the catalog"))?;
+    crate::history::foreign_columns(first.name(), &columns, &existing)
+}
+
+/// Every (table, column) of `tables` (in the current schema on PostgreSQL),
+/// one query.
+async fn column_names<C: Reader + ?Sized>(
+    db: &C,
+    tables: &[String],
+) -> Result<Vec<(String, String)>, DbErr> {
+    let names = tables
+        .iter()
+        .map(|t| crate::sql::literal(t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match db.backend() {
+        sea_orm::DbBackend::Postgres => format!(
+            "SELECT table_name::text AS t, column_name::text AS c \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name IN ({names})"
+        ),
+        _ => format!(
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name IN ({names})"
+        ),
+    };
+    db.query_all(sql)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<String>("", "t")?, r.try_get::<String>("", "c")?)))
+        .collect()
+}
+
+/// What a run checks again once it holds the migration lock, before its
+/// first write (another run may have changed the database while it waited):
+/// names this binary does not know, a damaged history, another migrator's
+/// history, and bookkeeping columns it could not read back
+/// ([`crate::bookkeeping::check_columns`]).
+pub(crate) async fn refuse_under_lock(
+    db: &DatabaseConnection,
+    history: &History,
+    state: &State,
+) -> Result<(), Error> {
+    state.refuse_unknown()?;
+    state.refuse_damage(history)?;
+    refuse_foreign(db, history, state).await?;
+    if state.tracked {
+        crate::bookkeeping::check_columns(db, history).await?;
+    }
+    Ok(())
 }
 
 /// `command` (`fresh`, which drops every table) without `--yes`: refused on
@@ -87,14 +145,13 @@ pub async fn refuse_not_our_history(
         )
     } else {
         match refuse_foreign(db, history, &state).await {
-            Err(Error::Foreign { first, missing }) => format!(
-                "it records {first} but has no {} {}: another migrator's",
-                if missing.len() == 1 {
-                    "table"
-                } else {
-                    "tables"
-                },
-                missing.join(", ")
+            Err(Error::Foreign {
+                first,
+                missing,
+                columns,
+            }) => format!(
+                "it records {first} but has no {}: another migrator's",
+                crate::error::foreign_missing(&missing, &columns)
             ),
             other => return other,
         }

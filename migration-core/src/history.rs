@@ -31,6 +31,8 @@ use crate::{Described, Error};
 pub struct History {
     pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
     pub(crate) table: String,
+    /// The database's short name ([`crate::Database::name`]): `sketch2bim`.
+    pub(crate) database: &'static str,
     /// `(name, leading doc paragraph)` per migration, read only by
     /// [`History::summaries`] (not on the startup path).
     docs: fn() -> Vec<(&'static str, &'static str)>,
@@ -52,6 +54,7 @@ impl History {
         History {
             migrations: M::migrations(),
             table: M::migration_table_name().to_string(),
+            database: M::DATABASE.name,
             docs: M::summaries,
             sources: M::sources,
         }
@@ -109,6 +112,7 @@ impl History {
                 .map(|n| Box::new(Named(n)) as Box<dyn MigrationTrait>)
                 .collect(),
             table: "seaql_migrations".to_owned(),
+            database: "test",
             docs: Vec::new,
             sources: Vec::new,
         }
@@ -231,6 +235,32 @@ pub fn signature_tables(first: &[String], later: &[Vec<String>]) -> Vec<String> 
     tables
 }
 
+/// The columns (`table`, `column`) that `first` creates in the signature
+/// `tables`, less those that `later` drops or renames: a table of the right
+/// name made by another migrator (or by hand) lacks some of them.
+pub fn signature_columns(
+    first: &[String],
+    later: &[Vec<String>],
+    tables: &[String],
+) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> = Vec::new();
+    for sql in first {
+        if let Some(table) = created_table(sql)
+            && tables.contains(&table)
+        {
+            for column in created_columns(sql) {
+                columns.push((table.clone(), column));
+            }
+        }
+    }
+    for sql in later.iter().flatten() {
+        if let Some((table, gone)) = removed_columns(sql) {
+            columns.retain(|(t, c)| *t != table || !gone.contains(c));
+        }
+    }
+    columns
+}
+
 /// Refuses a database that records this history's first migration but
 /// lacks one of the tables of its signature ([`signature_tables`]);
 /// `existing` is every table the database has.
@@ -246,8 +276,109 @@ pub fn foreign(first: &str, signature: &[String], existing: &[String]) -> Result
         Err(Error::Foreign {
             first: first.to_owned(),
             missing,
+            columns: Vec::new(),
         })
     }
+}
+
+/// Refuses a database whose signature tables lack columns of the signature
+/// ([`signature_columns`]); `existing` is every (table, column) of those
+/// tables.
+pub fn foreign_columns(
+    first: &str,
+    signature: &[(String, String)],
+    existing: &[(String, String)],
+) -> Result<(), Error> {
+    let columns: Vec<String> = signature
+        .iter()
+        .filter(|c| !existing.contains(c))
+        .map(|(t, c)| format!("{t}.{c}"))
+        .collect();
+    if columns.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Foreign {
+            first: first.to_owned(),
+            missing: Vec::new(),
+            columns,
+        })
+    }
+}
+
+/// `s` without its leading keywords `keyword` (any case), if it starts with them.
+fn keyword<'a>(s: &'a str, keyword: &str) -> Option<&'a str> {
+    let s = s.trim_start();
+    let head = s.get(..keyword.len())?;
+    head.eq_ignore_ascii_case(keyword)
+        .then(|| &s[keyword.len()..])
+}
+
+/// `s` split at its top-level commas (outside parentheses and quotes).
+fn top_level(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None, 0);
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// The columns `CREATE TABLE "t" ( "a" …, "b" …, CONSTRAINT … )` defines.
+fn created_columns(sql: &str) -> Vec<String> {
+    let (Some(open), Some(close)) = (sql.find('('), sql.rfind(')')) else {
+        return Vec::new();
+    };
+    if close <= open {
+        return Vec::new();
+    }
+    const NOT_COLUMNS: [&str; 6] = [
+        "CONSTRAINT ",
+        "PRIMARY KEY",
+        "FOREIGN KEY",
+        "UNIQUE",
+        "CHECK",
+        "EXCLUDE",
+    ];
+    top_level(&sql[open + 1..close])
+        .into_iter()
+        .filter(|item| !NOT_COLUMNS.iter().any(|k| keyword(item, k).is_some()))
+        .filter_map(|item| identifier(item).map(|(name, _)| name))
+        .collect()
+}
+
+/// The table and the columns `ALTER TABLE "t" DROP COLUMN [IF EXISTS] "c",
+/// RENAME COLUMN "d" TO …` drops or renames away.
+fn removed_columns(sql: &str) -> Option<(String, Vec<String>)> {
+    let rest = keyword(sql, "ALTER TABLE ")?;
+    let rest = keyword(rest, "IF EXISTS ").unwrap_or(rest);
+    let rest = keyword(rest, "ONLY ").unwrap_or(rest);
+    let (table, actions) = identifier(rest)?;
+    let mut gone = Vec::new();
+    for action in top_level(actions) {
+        let column = keyword(action, "DROP COLUMN ")
+            .or_else(|| keyword(action, "DROP "))
+            .map(|c| keyword(c, "IF EXISTS ").unwrap_or(c))
+            .or_else(|| {
+                keyword(action, "RENAME COLUMN ")
+                    .or_else(|| keyword(action, "RENAME ").filter(|c| keyword(c, "TO ").is_none()))
+            });
+        if let Some((name, _)) = column.and_then(identifier) {
+            gone.push(name);
+        }
+    }
+    Some((table, gone))
 }
 
 /// `CREATE TABLE [IF NOT EXISTS] "name" …` → `name`.

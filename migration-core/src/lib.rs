@@ -61,6 +61,7 @@ pub mod sql;
 pub mod startup;
 pub mod state;
 mod step;
+mod stop;
 pub mod target;
 
 pub use error::{Error, LockWaitFailure};

@@ -11,6 +11,16 @@
 //! ending its transaction between tries, so waiting runs do not hold server
 //! connections that the proxy's pool needs for the run holding the lock.
 //!
+//! The lock's transaction names itself (`SET LOCAL application_name =
+//! 'sketch2bim-migration lock'`, so an operator finds it in
+//! `pg_stat_activity`) and turns off `idle_in_transaction_session_timeout`
+//! for itself (`SET LOCAL`, so it also holds behind a transaction pooler):
+//! the lock does not time out by itself. It can still be lost: PostgreSQL
+//! ends the connection (`pg_terminate_backend`, a failover, a pooler closing
+//! server connections it finds idle). So the runner checks it
+//! ([`MigrationLock::check`]) before every step and again before committing
+//! the step, on the lock's own connection, and stops at once when it is gone.
+//!
 //! SQLite has no lock of its own to hold across transactions, so each step
 //! takes the file's write lock (`BEGIN IMMEDIATE`) and checks again, inside
 //! that transaction, that it is still to be done (see the runner).
@@ -19,6 +29,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::history::History;
 use crate::sql::{Reader, Transaction};
 
 /// How long a run waits for another run's lock by default.
@@ -27,6 +38,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// The held lock; released by [`MigrationLock::release`] or when the process ends.
 pub struct MigrationLock {
     txn: Option<Transaction>,
+    /// The bookkeeping table the lock is keyed by.
+    table: String,
 }
 
 impl std::fmt::Debug for MigrationLock {
@@ -45,15 +58,19 @@ fn key_sql(table: &str) -> String {
 }
 
 impl MigrationLock {
-    /// Takes the lock for the bookkeeping table `table`, saying so when it has
-    /// to wait, and failing after `timeout`.
+    /// Takes the lock for `history`'s bookkeeping table, saying so when it
+    /// has to wait, and failing after `timeout`.
     pub async fn acquire(
         db: &DatabaseConnection,
-        table: &str,
+        history: &History,
         timeout: Duration,
     ) -> Result<MigrationLock, Error> {
+        let table = history.table();
         if !crate::backend::of(db.get_database_backend()).locks_runs() {
-            return Ok(MigrationLock { txn: None });
+            return Ok(MigrationLock {
+                txn: None,
+                table: table.to_owned(),
+            });
         }
         // The lock's transaction keeps one pooled connection for the whole
         // run while the steps run on another: a one-connection pool would
@@ -75,7 +92,7 @@ impl MigrationLock {
         loop {
             let failed = || Error::db("taking the migration lock");
             let txn = Transaction::begin(db).await.map_err(failed())?;
-            let (schema, got) = match try_lock(&txn, table).await {
+            let (schema, got) = match try_lock(&txn, history).await {
                 Ok(found) => found,
                 Err(e) => {
                     let _ = txn.rollback().await;
@@ -90,9 +107,13 @@ impl MigrationLock {
                 if waited {
                     tracing::info!("got the migration lock");
                 }
-                return Ok(MigrationLock { txn: Some(txn) });
+                return Ok(MigrationLock {
+                    txn: Some(txn),
+                    table: table.to_owned(),
+                });
             }
             txn.rollback().await.map_err(failed())?;
+            crate::stop::refuse_if_stopped(None)?;
             if !waited {
                 tracing::info!(
                     "waiting for the migration lock: another run is migrating this database \
@@ -118,6 +139,44 @@ impl MigrationLock {
         self.txn.as_ref()
     }
 
+    /// Checks that the lock is still held: one query on the lock's own
+    /// connection, asking `pg_locks` whether that backend still holds the
+    /// run's advisory lock. A connection PostgreSQL (or a pooler) ended
+    /// fails the query; either way the run must stop before `before` (`applying
+    /// m009_…`). Nothing is sent on SQLite.
+    pub(crate) async fn check(&self, before: impl FnOnce() -> String) -> Result<(), Error> {
+        let Some(txn) = &self.txn else {
+            return Ok(());
+        };
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks, (SELECT {} AS k) AS key \
+             WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted \
+             AND objsubid = 1 AND classid = ((key.k >> 32) & 4294967295)::oid \
+             AND objid = (key.k & 4294967295)::oid) AS held",
+            key_sql(&self.table)
+        );
+        let held = match txn.query_all(sql).await {
+            Ok(rows) => rows
+                .first()
+                .and_then(|row| row.try_get::<bool>("", "held").ok())
+                .unwrap_or(false),
+            Err(source) => {
+                return Err(Error::LockLost {
+                    before: before(),
+                    source: Some(source),
+                });
+            }
+        };
+        if held {
+            Ok(())
+        } else {
+            Err(Error::LockLost {
+                before: before(),
+                source: None,
+            })
+        }
+    }
+
     /// Releases the lock.
     pub async fn release(mut self) -> Result<(), Error> {
         if let Some(txn) = self.txn.take() {
@@ -129,14 +188,28 @@ impl MigrationLock {
     }
 }
 
+/// How the lock's connection shows in `pg_stat_activity`:
+/// `sketch2bim-migration lock`.
+pub fn application_name(history: &History) -> String {
+    format!("{}-migration lock", history.database)
+}
+
 /// One try at the lock in `txn`: whether there is a schema to migrate (else
-/// the search path, to name it) and whether the lock was taken.
-async fn try_lock(txn: &Transaction, table: &str) -> Result<(Result<String, String>, bool), DbErr> {
+/// the search path, to name it) and whether the lock was taken. The
+/// transaction first names itself and keeps PostgreSQL from ending it for
+/// idling (both `SET LOCAL`: they end with it, also behind a pooler).
+async fn try_lock(
+    txn: &Transaction,
+    history: &History,
+) -> Result<(Result<String, String>, bool), DbErr> {
     let rows = txn
         .query_all(format!(
-            "SELECT current_schema() AS schema, current_setting('search_path') AS path, \
+            "SET LOCAL idle_in_transaction_session_timeout = 0; \
+             SET LOCAL application_name = {}; \
+             SELECT current_schema() AS schema, current_setting('search_path') AS path, \
              current_schema() IS NOT NULL AND pg_try_advisory_xact_lock({}) AS locked",
-            key_sql(table)
+            crate::sql::literal(&application_name(history)),
+            key_sql(history.table())
         ))
         .await?;
     let Some(row) = rows.first() else {

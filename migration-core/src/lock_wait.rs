@@ -27,7 +27,7 @@
 use futures_util::future::{Either, select};
 use sea_orm::DbErr;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::lock::sqlstate;
@@ -205,6 +205,31 @@ async fn observe(conn: &crate::sql::Transaction, migration: &str) -> Vec<Blocker
     }
 }
 
+/// How often a step in flight looks whether the run was asked to stop.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// Cancels the statement the migration's backend is running or waiting in
+/// (PostgreSQL's cancel request, sent from the lock's connection), so that
+/// its transaction fails, is rolled back, and queues nothing behind it.
+async fn cancel(conn: &crate::sql::Transaction, migration: &str) {
+    // In a savepoint, from a fresh statistics snapshot, as `observe`.
+    let sql = format!(
+        "SAVEPOINT stop_cancel; SELECT pg_stat_clear_snapshot(); \
+         SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = {} \
+         AND pid <> pg_backend_pid()",
+        crate::sql::literal(&marker(migration))
+    );
+    let end = match conn.execute(&sql).await {
+        Ok(_) => "RELEASE SAVEPOINT stop_cancel",
+        Err(e) => {
+            tracing::debug!("cannot cancel {migration}: {e}");
+            "ROLLBACK TO SAVEPOINT stop_cancel"
+        }
+    };
+    let _ = conn.execute(end).await;
+}
+
 /// The tables waited for, and who held them: `jobs`, `held by pid 4242
 /// (application "api", idle in transaction, transaction open 12.3 s)`.
 pub(crate) fn describe(blockers: &[Blocker]) -> (String, String) {
@@ -267,13 +292,28 @@ pub(crate) async fn watch<T>(
         Some(w) => (w / 2).max(Duration::from_millis(20)),
         None => Duration::from_secs(1),
     };
+    let mut next = Instant::now() + every;
+    let mut cancelled = false;
     loop {
-        let pause = std::pin::pin!(crate::rt::sleep(every));
+        // Woken at least every 100 ms to see whether the run was asked to
+        // stop (no statement is sent for that).
+        let tick = next
+            .saturating_duration_since(Instant::now())
+            .min(STOP_POLL);
+        let pause = std::pin::pin!(crate::rt::sleep(tick));
         match select(attempt.as_mut(), pause).await {
             Either::Left((outcome, _)) => return (outcome, seen),
             // The attempt is not polled meanwhile; its statement keeps
             // running on the server and is picked up on the next turn.
             Either::Right(((), _)) => {
+                if !cancelled && crate::stop::requested().is_some() {
+                    cancel(conn, migration).await;
+                    cancelled = true;
+                }
+                if Instant::now() < next {
+                    continue;
+                }
+                next = Instant::now() + every;
                 let now = observe(conn, migration).await;
                 if now.is_empty() {
                     continue;
@@ -287,6 +327,7 @@ pub(crate) async fn watch<T>(
                         );
                     }
                     every = Duration::from_secs(5);
+                    next = Instant::now() + every;
                 }
                 seen = now;
             }

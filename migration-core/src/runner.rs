@@ -215,7 +215,7 @@ pub async fn adopt(
     if takeover(history, &state, how)?.is_none() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
-    let lock = MigrationLock::acquire(db, history.table(), options.lock_timeout).await?;
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let outcome = async {
         // Again under the lock: another run may have taken it over meanwhile.
         let state = read_state(db, history).await?;
@@ -223,6 +223,7 @@ pub async fn adopt(
         let Some(takeover) = takeover(history, &state, how)? else {
             return Ok(Report::new(history, &state, Vec::new()));
         };
+        crate::bookkeeping::check_columns(db, history).await?;
         let took = crate::adopt::adopt(db, history, &takeover, how.accept_differences).await?;
         let state = read_state(db, history).await?;
         let mut report = Report::new(history, &state, Vec::new());
@@ -285,13 +286,11 @@ pub async fn repair(
     options: &RunOptions,
 ) -> Result<Vec<String>, Error> {
     let backend = db.get_database_backend();
-    let lock = MigrationLock::acquire(db, history.table(), options.lock_timeout).await?;
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let outcome = async {
         let state = read_state(db, history).await?;
-        state.refuse_unknown()?;
-        state.refuse_damage(history)?;
         // Another migrator's checksums are not this binary's to overwrite.
-        refuse_foreign(db, history, &state).await?;
+        crate::guard::refuse_under_lock(db, history, &state).await?;
         let entries = crate::checksum::compare(history, &state, backend, true).await;
         let table = quote_ident(backend, history.table());
         let mut repaired = Vec::new();
@@ -356,7 +355,7 @@ pub async fn drop_alembic_version(
     history: &History,
     options: &RunOptions,
 ) -> Result<bool, Error> {
-    let lock = MigrationLock::acquire(db, history.table(), options.lock_timeout).await?;
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let outcome = async {
         let state = read_state(db, history).await?;
         crate::adopt::drop_alembic_version(db, state.alembic.is_none() && state.tracked).await
@@ -375,7 +374,7 @@ pub async fn fresh(
     history: &History,
     options: &RunOptions,
 ) -> Result<Report, Error> {
-    let lock = MigrationLock::acquire(db, history.table(), options.lock_timeout).await?;
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let dropped = drop_all_tables(db).await;
     lock.release().await?;
     dropped?;
@@ -404,11 +403,10 @@ async fn locked(
     plan: impl Fn(&State) -> Result<Vec<usize>, Error>,
     direction: Direction,
 ) -> Result<Report, Error> {
-    let lock = MigrationLock::acquire(db, history.table(), options.lock_timeout).await?;
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let outcome = async {
         let mut state = read_state(db, history).await?;
-        state.refuse_unknown()?;
-        state.refuse_damage(history)?;
+        crate::guard::refuse_under_lock(db, history, &state).await?;
         let mut adopted = None;
         if let Some(found) = state.alembic.clone() {
             let revision = found.revision.clone();

@@ -68,7 +68,11 @@ pub(crate) struct Run<'a> {
 /// lock wait, see [`crate::lock_wait`]), the whole transaction is rolled back
 /// and tried again after a pause (250 ms, doubling up to 2 s), each wait
 /// logged with what it waited for and who held it, until `waited` (the run's
-/// time spent so far waiting for table locks) reaches `--lock-timeout`.
+/// time spent so far waiting for table locks) reaches `--lock-timeout`: a
+/// deadline, so a try waits at most what is left of it, and a pause at most
+/// half of that. Before each try, and again before committing it, the run's
+/// lock is checked ([`MigrationLock::check`]) and a request to stop
+/// honoured ([`crate::stop`]).
 pub(crate) async fn run_step(
     run: &Run<'_>,
     index: usize,
@@ -81,13 +85,24 @@ pub(crate) async fn run_step(
         return run_outside_transaction(run, index).await;
     }
     let name = migration.name();
-    let wait = run.options.lock_wait;
     let mut pause = lock_wait::FIRST_BACKOFF;
     let mut attempt: u32 = 1;
+    let mut seen = Vec::new();
     loop {
+        crate::stop::refuse_if_stopped(None)?;
+        run.lock
+            .check(|| format!("{} {name}", doing(run.direction)))
+            .await?;
+        // `--lock-timeout` is a deadline: the last try waits only for
+        // what is left of it.
+        let left = run.options.lock_timeout.saturating_sub(*waited);
+        let (wait, last) = match run.options.lock_wait {
+            Some(w) if w >= left => (Some(left.max(Duration::from_millis(1))), true),
+            w => (w, false),
+        };
         let started = Instant::now();
         let (outcome, blockers) = lock_wait::watch(
-            attempt_step(run, index, flush),
+            attempt_step(run, index, flush, wait),
             run.lock.observer(),
             name,
             wait,
@@ -99,11 +114,21 @@ pub(crate) async fn run_step(
                 step.lock_waits = attempt - 1;
                 return Ok(Some(step));
             }
+            // Its statement was cancelled: the run was asked to stop.
+            Err(Error::Migration { .. }) if crate::stop::requested().is_some() => {
+                return crate::stop::refuse_if_stopped(Some(name)).map(|()| None);
+            }
             outcome => return outcome,
         };
         *waited += started.elapsed();
-        let (relation, held) = lock_wait::describe(&blockers);
-        if *waited >= run.options.lock_timeout {
+        // A short last try may end before it is looked at: name who
+        // blocked the try before.
+        if !blockers.is_empty() {
+            seen = blockers;
+        }
+        let (relation, held) = lock_wait::describe(&seen);
+        let left = run.options.lock_timeout.saturating_sub(*waited);
+        if last || left < MIN_LAST_TRY {
             let source = match source {
                 Error::Migration { source, .. } => source,
                 _ => DbErr::Custom("lock timeout".into()),
@@ -119,7 +144,8 @@ pub(crate) async fn run_step(
                 source,
             });
         }
-        let pause_now = pause.min(run.options.lock_timeout - *waited);
+        // Half of what is left at most, so the last try has the rest.
+        let pause_now = pause.min(left / 2);
         tracing::info!(
             "waiting for a lock on {relation} (attempt {attempt}, lock wait {}): {held}; \
              retrying in {}",
@@ -133,8 +159,20 @@ pub(crate) async fn run_step(
     }
 }
 
-/// One try at a migration and its bookkeeping, in one transaction; any
-/// failure rolls it all back.
+/// Less of `--lock-timeout` left than this after a try: no further try.
+const MIN_LAST_TRY: Duration = Duration::from_millis(20);
+
+/// `applying`, `rolling back`: what a step does, for messages.
+fn doing(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "applying",
+        Direction::Down => "rolling back",
+    }
+}
+
+/// One try at a migration and its bookkeeping, in one transaction, its
+/// statements waiting at most `wait` for a lock; any failure rolls it all
+/// back.
 ///
 /// On PostgreSQL the transaction first sets its lock wait and names itself
 /// ([`crate::lock_wait`]), and only the last step of a run (`flush`) waits
@@ -143,7 +181,12 @@ pub(crate) async fn run_step(
 /// crash, so a crash can only lose a suffix of the run's steps, each whole (a
 /// migration and its bookkeeping row commit together), and the last commit
 /// makes them all durable before the run reports success.
-async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option<Step>, Error> {
+async fn attempt_step(
+    run: &Run<'_>,
+    index: usize,
+    flush: bool,
+    wait: Option<Duration>,
+) -> Result<Option<Step>, Error> {
     let Run {
         db,
         history,
@@ -167,7 +210,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         source,
     };
     let dialect = crate::backend::of(backend);
-    let setup = dialect.prologue(&name, options.lock_wait, flush);
+    let setup = dialect.prologue(&name, wait, flush);
 
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
@@ -207,7 +250,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
                 source,
             });
         }
-        return finish(txn, name, direction, started).await;
+        return finish(run, txn, name, started).await;
     }
 
     if !setup.is_empty() {
@@ -250,7 +293,7 @@ async fn attempt_step(run: &Run<'_>, index: usize, flush: bool) -> Result<Option
         let _ = txn.rollback().await;
         return Err(bookkeeping(source));
     }
-    finish(txn, name, direction, started).await
+    finish(run, txn, name, started).await
 }
 
 /// A migration whose `use_transaction()` is `Some(false)`, so that it can
@@ -290,6 +333,10 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         action: "recording it",
         source,
     };
+    crate::stop::refuse_if_stopped(None)?;
+    run.lock
+        .check(|| format!("{} {name}", doing(direction)))
+        .await?;
     if !state.tracked && direction == Direction::Up {
         create_bookkeeping(db, history).await.map_err(bookkeeping)?;
     }
@@ -332,6 +379,9 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
         Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
         Direction::Down => None,
     };
+    run.lock
+        .check(|| format!("recording {name}, whose statements ran"))
+        .await?;
     let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
     db.execute_unprepared(&record.to_string())
         .await
@@ -353,13 +403,27 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
     }))
 }
 
-/// Commits a step's transaction and reports it.
+/// Commits a step's transaction and reports it; rolls it back instead when
+/// the run's lock is lost or the run was asked to stop meanwhile.
 async fn finish(
+    run: &Run<'_>,
     txn: sea_orm::DatabaseTransaction,
     name: String,
-    direction: Direction,
     started: Instant,
 ) -> Result<Option<Step>, Error> {
+    let direction = run.direction;
+    let checked = match crate::stop::refuse_if_stopped(Some(&name)) {
+        Ok(()) => {
+            run.lock
+                .check(|| format!("committing {name}, which was rolled back"))
+                .await
+        }
+        stopped => stopped,
+    };
+    if let Err(e) = checked {
+        let _ = txn.rollback().await;
+        return Err(e);
+    }
     txn.commit().await.map_err(|source| Error::Migration {
         name: name.clone(),
         action: "committing it",

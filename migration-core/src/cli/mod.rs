@@ -20,6 +20,7 @@ use crate::{Database, Described, Error};
 
 mod guard;
 mod show;
+mod signals;
 
 use guard::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
@@ -403,7 +404,7 @@ async fn run(
                 Err(e) => Err(e),
             }
         }
-        command => execute(database, history, command, &db, &options).await,
+        command => signals::until_stopped(execute(database, history, command, &db, &options)).await,
     };
     let _ = db.close().await;
     result
