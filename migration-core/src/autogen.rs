@@ -17,7 +17,7 @@ mod code;
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{Catalog, Column, ForeignKey, Table};
+use crate::catalog::{Catalog, Column, ForeignKey, Table, quote_ident as q};
 use code::{
     column_def, create_foreign_key, create_index, create_table, drop_column, drop_foreign_key,
     drop_index, drop_table, render,
@@ -27,6 +27,9 @@ use code::{
 #[derive(Default)]
 struct Plan {
     up: Vec<String>,
+    /// What the up step sends on PostgreSQL, near enough for `lint`: the
+    /// statements on tables that exist already (a new table is empty).
+    sql: Vec<String>,
     down: Vec<String>,
     summary: Vec<String>,
 }
@@ -41,6 +44,7 @@ impl Plan {
 pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
     let mut plan = Plan::default();
     let mut late_up = Vec::new();
+    let mut late_sql = Vec::new();
     let mut early_down = Vec::new();
 
     // Tables the entities add, each after those it references.
@@ -50,6 +54,8 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
         }
         let table = &want.tables[name];
         plan.up.push(create_table(name, table, true));
+        plan.sql
+            .push(format!("CREATE TABLE {} (id integer)", q(name)));
         plan.down.push(drop_table(name));
         for (index, columns, unique) in plain_indexes(name, table) {
             plan.up.push(create_index(&index, name, &columns, unique));
@@ -95,6 +101,17 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
             plan.up.push(format!(
                 "manager\n            .alter_table(Table::alter().table({name:?}).add_column({code}).to_owned())\n            .await?;"
             ));
+            plan.sql.push(format!(
+                "ALTER TABLE {} ADD COLUMN {} {}{}{}",
+                q(name),
+                q(&column.name),
+                column.data_type,
+                if column.not_null { " NOT NULL" } else { "" },
+                column
+                    .default
+                    .as_deref()
+                    .map_or(String::new(), |d| format!(" DEFAULT {d}"))
+            ));
             plan.down.push(drop_column(name, &column.name));
             plan.summary
                 .push(format!("add column {name}.{}", column.name));
@@ -106,6 +123,11 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
                 column.name
             ));
             plan.up.push(drop_column(name, &column.name));
+            plan.sql.push(format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                q(name),
+                q(&column.name)
+            ));
             plan.down.push(format!(
                 "manager\n            .alter_table(Table::alter().table({name:?}).add_column({code}).to_owned())\n            .await?;"
             ));
@@ -161,6 +183,13 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
         for (index, columns, unique) in &want_indexes {
             if !covers(&have_indexes, &have_unique, columns, *unique) {
                 plan.up.push(create_index(index, name, columns, *unique));
+                plan.sql.push(format!(
+                    "CREATE {}INDEX {} ON {} ({})",
+                    if *unique { "UNIQUE " } else { "" },
+                    q(index),
+                    q(name),
+                    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+                ));
                 plan.down.push(drop_index(index, name));
                 plan.summary.push(format!("create index {index}"));
             }
@@ -179,6 +208,7 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
             }
             if !covers(&want_indexes, &want_unique, columns, *unique) {
                 plan.up.push(drop_index(index, name));
+                plan.sql.push(format!("DROP INDEX {}", q(index)));
                 plan.down.push(create_index(index, name, columns, *unique));
                 plan.summary.push(format!("drop index {index}"));
             }
@@ -190,6 +220,24 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
         for (key, fk) in &want_fks {
             if !have_fks.contains_key(key) {
                 late_up.push(create_foreign_key(fk));
+                late_sql.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+                    q(name),
+                    q(&fk.name),
+                    fk.fk
+                        .columns
+                        .iter()
+                        .map(|c| q(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    q(&fk.fk.to_table),
+                    fk.fk
+                        .to_columns
+                        .iter()
+                        .map(|c| q(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
                 early_down.push(drop_foreign_key(fk));
                 plan.summary.push(format!("add foreign key {}", fk.name));
             }
@@ -197,6 +245,11 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
         for (key, fk) in &have_fks {
             if !want_fks.contains_key(key) {
                 plan.up.push(drop_foreign_key(fk));
+                plan.sql.push(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    q(name),
+                    q(&fk.name)
+                ));
                 plan.down.push(create_foreign_key(fk));
                 plan.summary.push(format!("drop foreign key {}", fk.name));
             }
@@ -223,6 +276,7 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
             plan.up.push(drop_index(&index, name));
         }
         plan.up.push(drop_table(name));
+        plan.sql.push(format!("DROP TABLE {}", q(name)));
         let mut recreate = vec![create_table(name, table, true)];
         for (index, columns, unique) in plain_indexes(name, table) {
             recreate.push(create_index(&index, name, &columns, unique));
@@ -235,6 +289,24 @@ pub fn migration_source(have: &Catalog, want: &Catalog) -> Option<String> {
         return None;
     }
     plan.up.extend(late_up);
+    plan.sql.extend(late_sql);
+    // What `lint` would find in it, as notes at the top of the up step.
+    let lints = crate::lint::LintOptions::default();
+    let found = crate::lint::lint_statements("the new migration", &plan.sql, true, &lints)
+        .unwrap_or_default();
+    for finding in found.iter().rev() {
+        let statement = finding
+            .statement
+            .as_ref()
+            .map_or(String::new(), |(_, sql)| format!(" ({sql})"));
+        plan.up.insert(
+            0,
+            format!(
+                "// review: lint {}{statement}: {}; safe pattern: {}",
+                finding.rule, finding.why, finding.fix
+            ),
+        );
+    }
     let mut down = early_down;
     down.extend(plan.down.into_iter().rev());
     Some(render(&plan.summary, &plan.up, &down))

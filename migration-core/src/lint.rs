@@ -243,8 +243,20 @@ pub async fn lint_migration(
             source,
         })?;
     let in_transaction = migration.use_transaction() != Some(false);
-    let mut findings = squawk(name, &statements, in_transaction, options)?;
-    findings.extend(own_rules(name, &statements, in_transaction));
+    lint_statements(name, &statements, in_transaction, options)
+}
+
+/// The findings in `statements`, the up step of migration `name`, run in a
+/// transaction or not: what `generate --autogenerate` checks in what it
+/// writes.
+pub fn lint_statements(
+    name: &str,
+    statements: &[String],
+    in_transaction: bool,
+    options: &LintOptions,
+) -> Result<Vec<Finding>, Error> {
+    let mut findings = squawk(name, statements, in_transaction, options)?;
+    findings.extend(own_rules(name, statements, in_transaction));
     Ok(findings)
 }
 

@@ -215,3 +215,31 @@ fn an_index_over_several_columns_is_kept_with_a_review_note() {
         "{source}"
     );
 }
+
+#[test]
+fn what_lint_finds_in_the_migration_is_a_review_note() {
+    use crate::catalog::Index;
+    let have = catalog(vec![
+        column("id", "character varying", true),
+        column("user_id", "integer", true),
+    ]);
+    let mut want = have.clone();
+    want.tables.get_mut("jobs").expect("jobs").indexes.insert(
+        "idx-jobs-user_id".into(),
+        Index {
+            unique: false,
+            columns: vec![Some("user_id".into())],
+            definition: String::new(),
+        },
+    );
+    let source = super::migration_source(&have, &want).expect("a migration");
+    assert!(
+        source.contains(
+            "        // review: lint require-concurrent-index-creation (CREATE INDEX \
+             ix_jobs_user_id ON jobs (user_id)): During normal index creation, table updates \
+             are blocked, but reads are still allowed; safe pattern: Use `concurrently` to \
+             avoid blocking writes\n"
+        ),
+        "{source}"
+    );
+}

@@ -339,6 +339,12 @@ pub(super) async fn autogenerate(
     };
     let path = crate::generate::generate_source(database, dir, name, &source)?;
     println!("created {}", path.display());
+    for note in source
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("// review: lint "))
+    {
+        eprintln!("warning: lint: {note}");
+    }
     Ok(())
 }
 
