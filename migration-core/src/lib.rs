@@ -37,6 +37,7 @@ pub mod check;
 pub mod checksum;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod default_expr;
 #[cfg(feature = "tooling")]
 pub mod dry_run;
 pub mod embed;
