@@ -150,6 +150,18 @@ pub enum Error {
         source: DbErr,
     },
 
+    /// The working directory's `.env` names no database URL: the default
+    /// SQLite file is only for a directory without one.
+    #[error(
+        ".env in the working directory sets neither {url_env} nor DATABASE_URL; set one of \
+         them in it to the database's URL, or pass -u (the SQLite file {sqlite_file} is used \
+         only where there is no .env)"
+    )]
+    DotEnvWithoutUrl {
+        url_env: &'static str,
+        sqlite_file: &'static str,
+    },
+
     /// A file could not be read or written (`generate`).
     #[error("{action} {path}")]
     Io {

@@ -4,8 +4,9 @@
 
 use migration_core::runner::History;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
-use test_support::cli::{WorkDir, cli};
+use test_support::cli::{WorkDir, cli, run};
 use test_support::db::{bookkeeping_rows, exec, int};
+use test_support::walk::applied_names;
 use test_support::{TestDb, alembic};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
@@ -70,5 +71,68 @@ async fn adoption_never_runs_a_default_that_calls_a_function() {
         1
     );
     assert_eq!(bookkeeping_rows(&db).await, -1, "nothing was recorded");
-    let _ = history();
+}
+
+#[tokio::test]
+async fn a_dotenv_with_a_byte_order_mark_migrates_the_database_it_names() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let mut text = b"\xef\xbb\xbf".to_vec();
+    text.extend_from_slice(format!("DATABASE_URL={}\n", test_db.url()).as_bytes());
+    std::fs::write(dir.path().join(".env"), text).expect("write .env");
+    let up = run(BIN, dir.path(), &[], &["up"]).ok();
+    assert!(!up.stderr.contains("SQLite"), "{up:#?}");
+    assert_eq!(applied_names(&db).await, history().names());
+    assert_eq!(dir.files(), vec![".env"], "no SQLite file was created");
+}
+
+#[test]
+fn a_dotenv_that_cannot_be_read_as_variables_is_refused_naming_the_line() {
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(
+            "DATABASE_URL=postgres://u@127.0.0.1:1/x\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "UTF-16 with its byte-order mark",
+            utf16,
+            "error: cannot read .env: line 1: UTF-16 text; save it as UTF-8",
+        ),
+        (
+            "an unterminated quote",
+            b"# the database\nDATABASE_URL='postgres://u@127.0.0.1:1/x\n".to_vec(),
+            "error: cannot read .env: line 2: a quote is not closed",
+        ),
+        (
+            "a malformed line",
+            b"DATABASE_URL postgres://u@127.0.0.1:1/x\n".to_vec(),
+            "error: cannot read .env: line 1: not a VARIABLE=value line",
+        ),
+        (
+            "no database URL",
+            b"OTHER=1\n".to_vec(),
+            "error: .env in the working directory sets neither SKETCH2BIM_DATABASE_URL nor \
+             DATABASE_URL; set one of them in it to the database's URL, or pass -u (the SQLite \
+             file sketch2bim.sqlite is used only where there is no .env)",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let dir = WorkDir::new();
+        std::fs::write(dir.path().join(".env"), text).expect("write .env");
+        for command in ["up", "status"] {
+            let refused = run(BIN, dir.path(), &[], &[command]);
+            assert_eq!(refused.code, 1, "{what}: {refused:#?}");
+            assert_eq!(refused.stderr_lines(), vec![expected], "{what}");
+            assert_eq!(
+                dir.files(),
+                vec![".env"],
+                "{what}: no SQLite file was created"
+            );
+        }
+    }
 }
