@@ -75,7 +75,7 @@ pub(crate) async fn adopt(
             });
         }
         for difference in &differences {
-            tracing::warn!("accepted difference: {difference}");
+            tracing::warn!("accepted difference: {}", crate::escape(difference));
         }
     }
     let backend = db.get_database_backend();

@@ -42,6 +42,7 @@ mod default_expr;
 pub mod dry_run;
 pub mod embed;
 mod error;
+mod escape;
 #[cfg(feature = "tooling")]
 mod generate;
 mod guard;
@@ -62,6 +63,7 @@ mod step;
 pub mod target;
 
 pub use error::{Error, LockWaitFailure};
+pub use escape::escape;
 pub use mask::{describe_db_err, one_line};
 
 #[doc(hidden)]

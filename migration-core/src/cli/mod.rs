@@ -222,9 +222,16 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
     let mut cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error quotes the arguments: each line escaped.
+            for line in e.render().to_string().lines() {
+                eprintln!("{}", crate::escape(line));
+            }
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     if cli.lock_wait.is_none() {
@@ -287,8 +294,13 @@ where
         if *event.metadata().level() == tracing::Level::WARN {
             writer.write_str("warning: ")?;
         }
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        // One line per event, whatever names it carries.
+        let mut line = String::new();
+        ctx.field_format().format_fields(
+            tracing_subscriber::fmt::format::Writer::new(&mut line),
+            event,
+        )?;
+        writeln!(writer, "{}", crate::escape(&line))
     }
 }
 
@@ -409,7 +421,7 @@ async fn execute(
         }
         Command::Current => {
             let state = runner::read_state(db, history).await?;
-            println!("{}", state.current().unwrap_or("none"));
+            println!("{}", crate::escape(state.current().unwrap_or("none")));
             return Ok(());
         }
         Command::Fresh { yes } => {

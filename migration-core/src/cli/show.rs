@@ -95,7 +95,7 @@ pub(super) async fn status(
 ) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
     if let Err(damage) = state.refuse_damage(history) {
-        eprintln!("warning: {damage}");
+        eprintln!("warning: {}", crate::escape(&damage.to_string()));
     }
     let mut checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     if !checksum::edited(&checks).is_empty() {
@@ -103,12 +103,12 @@ pub(super) async fn status(
         if let Err(foreign @ Error::Foreign { .. }) =
             runner::refuse_foreign(db, history, &state).await
         {
-            eprintln!("warning: {foreign}");
+            eprintln!("warning: {}", crate::escape(&foreign.to_string()));
             checks.clear();
         }
     }
     for entry in checksum::edited(&checks) {
-        eprintln!("warning: {}", checksum::warning(entry));
+        eprintln!("warning: {}", crate::escape(&checksum::warning(entry)));
     }
     let verdict = |name: &str| checks.iter().find(|e| e.name == name).map(|e| &e.verdict);
     let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
@@ -138,12 +138,12 @@ pub(super) async fn status(
                     _ => "",
                 };
                 match at {
-                    Some(at) => println!("{name:width$}  applied  {at}{edited}"),
-                    None => println!("{name:width$}  pending"),
+                    Some(at) => println!("{}  applied  {at}{edited}", pad(name, width)),
+                    None => println!("{}  pending", pad(name, width)),
                 }
             }
             for name in &state.unknown {
-                println!("{name:width$}  applied  (unknown to this binary)");
+                println!("{}  applied  (unknown to this binary)", pad(name, width));
             }
         }
         Format::Json => {
@@ -220,7 +220,7 @@ pub(super) async fn verify(
             Verdict::NotRecorded => "no checksum recorded".to_owned(),
             Verdict::Unknown => "cannot be rendered without a database".to_owned(),
         };
-        println!("{:width$}  {said}", entry.name);
+        println!("{}  {said}", pad(&entry.name, width));
     }
     let edited: Vec<String> = checksum::edited(&checks)
         .into_iter()
@@ -316,7 +316,7 @@ pub(super) async fn check(
         return Ok(());
     }
     for line in &report.differences {
-        println!("{line}");
+        println!("{}", crate::escape(line));
     }
     Err(Error::EntityDrift {
         differences: report.differences,
@@ -349,4 +349,9 @@ fn iso8601(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// `name` escaped ([`crate::escape`]) and padded to `width` characters.
+fn pad(name: &str, width: usize) -> String {
+    format!("{:width$}", crate::escape(name))
 }
