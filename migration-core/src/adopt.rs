@@ -58,7 +58,14 @@ pub(crate) async fn adopt(
     let count = how.count();
     let names = history.names();
     let recorded = span(&names[..count]);
-    let differences = differences(db, history, count).await?;
+    let (differences, shared) = differences(db, history, count).await?;
+    if let (Takeover::Baseline(_), false) = (how, shared) {
+        // Nothing of the schema is there: a baseline would record
+        // migrations that never ran, accepting every table as missing.
+        return Err(Error::BaselineEmpty {
+            at: names[count - 1].to_owned(),
+        });
+    }
     if !differences.is_empty() {
         if !accept_differences {
             return Err(match how {
@@ -151,12 +158,13 @@ fn span(names: &[&str]) -> String {
 /// are evaluated (see [`same_default`]) only when neither calls anything but
 /// built-in casts of constants ([`crate::default_expr`]), so `0.0`, `'0.0'`
 /// and `'0'::double precision` are one default however a dump or a server
-/// version spelled it, and no function of the database ever runs.
+/// version spelled it, and no function of the database ever runs. Also
+/// says whether the database has any of the tables they build.
 pub(crate) async fn differences(
     db: &DatabaseConnection,
     history: &History,
     count: usize,
-) -> Result<Vec<String>, Error> {
+) -> Result<(Vec<String>, bool), Error> {
     let (mut have, have_evaluable) = current(db, history).await?;
     let (want, want_evaluable) = expected(db, history, count).await?;
     let backend = db.get_database_backend();
@@ -190,7 +198,11 @@ pub(crate) async fn differences(
             }
         }
     }
-    Ok(have.diff(&want, false))
+    let shared = want
+        .tables
+        .keys()
+        .any(|name| have.tables.contains_key(name));
+    Ok((have.diff(&want, false), shared))
 }
 
 /// The database's catalog and which of its defaults may be evaluated, read

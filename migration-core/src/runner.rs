@@ -299,7 +299,9 @@ pub async fn repair(
         for entry in &entries {
             let stale = matches!(
                 entry.verdict,
-                crate::checksum::Verdict::Edited { .. } | crate::checksum::Verdict::NotRecorded
+                crate::checksum::Verdict::Edited { .. }
+                    | crate::checksum::Verdict::NotRecorded
+                    | crate::checksum::Verdict::Blank
             );
             if let (true, Some(now)) = (stale, &entry.now) {
                 updates.push(crate::bookkeeping::set_checksum_sql(

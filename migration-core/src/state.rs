@@ -195,11 +195,22 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
         Err(e) if is_undefined_table(&e) => return Ok(None),
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
     };
-    let found: Vec<String> = rows
+    let found: Vec<Option<String>> = rows
         .iter()
-        .map(|r| r.try_get_by_index::<String>(0))
+        .map(|r| r.try_get_by_index::<Option<String>>(0))
         .collect::<Result<_, _>>()
         .map_err(Error::db(format!("reading {ALEMBIC_TABLE}")))?;
+    if let [one] = found.as_slice() {
+        match one.as_deref().map(str::trim) {
+            None => return Err(Error::AlembicVersionBlank { found: "a NULL" }),
+            Some("") => return Err(Error::AlembicVersionBlank { found: "an empty" }),
+            Some(_) => {}
+        }
+    }
+    let found: Vec<String> = found
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| "NULL".to_owned()))
+        .collect();
     let known = history.names().len();
     match found.as_slice() {
         [] => Err(Error::AlembicVersionEmpty),

@@ -158,6 +158,7 @@ pub(super) async fn status(
                             Verdict::Matches => "matches",
                             Verdict::Edited { .. } => "edited",
                             Verdict::NotRecorded => "not recorded",
+                            Verdict::Blank => "blank",
                             Verdict::Unknown => "unknown",
                         }),
                     })
@@ -218,6 +219,7 @@ pub(super) async fn verify(
                 checksum::short(now)
             ),
             Verdict::NotRecorded => "no checksum recorded".to_owned(),
+            Verdict::Blank => "blank checksum recorded".to_owned(),
             Verdict::Unknown => "cannot be rendered without a database".to_owned(),
         };
         println!("{}  {said}", pad(&entry.name, width));
@@ -228,6 +230,14 @@ pub(super) async fn verify(
         .collect();
     if !edited.is_empty() {
         return Err(Error::Edited { names: edited });
+    }
+    let blank: Vec<String> = checks
+        .iter()
+        .filter(|e| e.verdict == Verdict::Blank)
+        .map(|e| e.name.clone())
+        .collect();
+    if !blank.is_empty() {
+        return Err(Error::BlankChecksum { names: blank });
     }
     let count = |verdict: Verdict| checks.iter().filter(|e| e.verdict == verdict).count();
     let unrecorded = count(Verdict::NotRecorded);

@@ -1171,8 +1171,9 @@ fn generate_writes_the_next_migration_and_registers_it() {
     assert_eq!(
         refused.stderr_lines(),
         vec![
-            "error: invalid migration name 'Add Notes': use lowercase letters, digits and \
-             underscores, e.g. add_notes_to_jobs"
+            "error: invalid migration name 'Add Notes': use snake_case words (lowercase \
+             letters and digits, starting with a letter, joined by single underscores), e.g. \
+             add_notes_to_jobs"
         ]
     );
 }

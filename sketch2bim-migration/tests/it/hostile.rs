@@ -217,3 +217,173 @@ fn escape_bytes_given_in_to_are_shown_escaped() {
         "{up:#?}"
     );
 }
+
+/// Runs `bin` as [`run`] does, failing the test when it takes longer than
+/// `seconds`.
+fn run_within(seconds: u64, dir: &WorkDir, args: &[&str]) -> test_support::cli::Run {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = dir.path().to_owned();
+    let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let _ = sender.send(run(BIN, &path, &[], &args));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(seconds))
+        .unwrap_or_else(|_| panic!("{args:?} still running after {seconds} s"))
+}
+
+#[test]
+fn an_sslrootcert_that_is_a_named_pipe_is_refused_at_once() {
+    let dir = WorkDir::new();
+    let fifo = dir.path().join("ca.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let url = format!(
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=verify-full&sslrootcert={}",
+        fifo.display()
+    );
+    let status = run_within(5, &dir, &["-u", &url, "status"]);
+    assert_eq!(status.code, 1, "{status:#?}");
+    assert_eq!(
+        status.stderr_lines(),
+        vec![format!(
+            "error: cannot use the sslrootcert file {}: not a regular file (a directory, named \
+             pipe, socket or device)",
+            fifo.display()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn adopt_at_refuses_a_database_without_any_of_the_tables() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let history = history();
+    let at = history.names()[history.names().len() / 2];
+    let dir = WorkDir::new();
+    let adopt = cli(
+        BIN,
+        &dir,
+        test_db.url(),
+        &["adopt", "--at", at, "--accept-differences"],
+    );
+    assert_eq!(adopt.code, 1, "{adopt:#?}");
+    assert_eq!(
+        adopt.stderr_lines(),
+        vec![format!(
+            "error: not baselining at {at}: the database has none of the tables {at} and the \
+             migrations before it build, so there is nothing to baseline; run up to migrate it \
+             instead; nothing was changed"
+        )]
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1, "nothing was recorded");
+}
+
+#[tokio::test]
+async fn a_null_or_blank_alembic_version_is_named() {
+    for (value, found) in [("NULL", "a NULL"), ("''", "an empty")] {
+        let test_db = TestDb::postgres().await;
+        let db = test_db.connect().await;
+        alembic::build(&db, "sketch2bim", 5).await;
+        exec(
+            &db,
+            &format!(
+                "ALTER TABLE alembic_version DROP CONSTRAINT alembic_version_pkc; \
+                 ALTER TABLE alembic_version ALTER COLUMN version_num DROP NOT NULL; \
+                 UPDATE alembic_version SET version_num = {value}"
+            ),
+        )
+        .await;
+        let dir = WorkDir::new();
+        for command in ["up", "status"] {
+            let refused = cli(BIN, &dir, test_db.url(), &[command]);
+            assert_eq!(refused.code, 1, "{command}: {refused:#?}");
+            assert_eq!(
+                refused.stderr_lines(),
+                vec![format!(
+                    "error: alembic_version records {found} revision, so the Alembic revision \
+                     of this database is unknown; nothing was changed"
+                )],
+                "{command}"
+            );
+        }
+        assert_eq!(bookkeeping_rows(&db).await, -1);
+    }
+}
+
+#[tokio::test]
+async fn an_empty_schema_name_is_refused() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let dir = WorkDir::new();
+    let up = cli(BIN, &dir, test_db.url(), &["-s", "", "up"]);
+    assert_eq!(up.code, 1, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines(),
+        vec!["error: invalid schema name \"\": give one schema name, without '\"' or ','"]
+    );
+    assert_eq!(bookkeeping_rows(&db).await, -1, "nothing was migrated");
+}
+
+#[test]
+fn generate_refuses_names_that_are_not_snake_case_words() {
+    let dir = WorkDir::new();
+    for name in ["_", "Foo", "a__b", "_a", "a_", "1a", "add-notes", ""] {
+        let generate = run(BIN, dir.path(), &[], &["generate", name]);
+        assert_eq!(generate.code, 1, "{name:?}: {generate:#?}");
+        assert_eq!(
+            generate.stderr_lines(),
+            vec![format!(
+                "error: invalid migration name '{name}': use snake_case words (lowercase \
+                 letters and digits, starting with a letter, joined by single underscores), \
+                 e.g. add_notes_to_jobs"
+            )],
+            "{name:?}"
+        );
+    }
+    assert!(dir.files().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn verify_fails_on_a_blank_checksum_and_says_it_is_blank() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let history = history();
+    let names = history.names();
+    let blank = names[names.len() / 2];
+    let dir = WorkDir::new();
+    cli(BIN, &dir, test_db.url(), &["up"]).ok();
+    exec(
+        &db,
+        &format!("UPDATE seaql_migrations SET checksum = '' WHERE version = '{blank}'"),
+    )
+    .await;
+    let verify = cli(BIN, &dir, test_db.url(), &["verify"]);
+    assert_eq!(verify.code, 1, "{verify:#?}");
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    let expected: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let said = if *name == blank {
+                "blank checksum recorded"
+            } else {
+                "ok"
+            };
+            format!("{name:width$}  {said}")
+        })
+        .collect();
+    assert_eq!(verify.stdout_lines(), expected);
+    assert_eq!(
+        verify.stderr_lines(),
+        vec![format!(
+            "error: 1 applied migration has a blank checksum recorded: {blank}; check its \
+             schema against the code, then run repair to record its checksum"
+        )]
+    );
+    cli(BIN, &dir, test_db.url(), &["repair"]).ok();
+    cli(BIN, &dir, test_db.url(), &["verify"]).ok();
+}
