@@ -222,8 +222,9 @@ async fn current(
             ))
             .await?;
         }
-        let catalog = Catalog::read(&txn, &exclude).await?;
-        let evaluable = crate::default_expr::evaluable(&txn, "current_schema()").await?;
+        let catalog = Catalog::read_schema(&txn, history.schema(), &exclude).await?;
+        let schema = crate::sql::literal(history.schema());
+        let evaluable = crate::default_expr::evaluable(&txn, &schema).await?;
         Ok::<_, sea_orm::DbErr>((catalog, evaluable))
     }
     .await;
@@ -313,7 +314,7 @@ async fn expected(
                         txn.execute(batch).await?;
                     }
                     read(
-                        Catalog::read(&txn, &[]).await?,
+                        Catalog::read_schema(&txn, &scratch, &[]).await?,
                         crate::default_expr::evaluable(&txn, &scratch_literal).await?,
                     )
                 }
@@ -330,7 +331,7 @@ async fn expected(
                     migration.up(&manager).await?;
                 }
                 read(
-                    Catalog::read(&txn, &[]).await?,
+                    Catalog::read_schema(&txn, &scratch, &[]).await?,
                     crate::default_expr::evaluable(&txn, &scratch_literal).await?,
                 )
             }
@@ -383,9 +384,11 @@ async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
 /// Call with the migration lock held.
 pub(crate) async fn drop_alembic_version(
     db: &DatabaseConnection,
+    history: &History,
     tracked: bool,
 ) -> Result<bool, Error> {
-    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE}");
+    let table = history.qualified(db.get_database_backend(), ALEMBIC_TABLE);
+    let sql = format!("SELECT version_num FROM {table}");
     let exists = match crate::sql::Reader::query_all(db, sql).await {
         Ok(_) => true,
         Err(e) if is_undefined_table(&e) => false,
@@ -397,7 +400,7 @@ pub(crate) async fn drop_alembic_version(
     if !tracked {
         return Err(Error::AlembicOnlyRecord);
     }
-    db.execute_unprepared(&format!("DROP TABLE {ALEMBIC_TABLE}"))
+    db.execute_unprepared(&format!("DROP TABLE {table}"))
         .await
         .map_err(Error::db(format!("dropping {ALEMBIC_TABLE}")))?;
     Ok(true)

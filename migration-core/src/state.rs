@@ -7,7 +7,7 @@ use sea_orm::DbErr;
 use crate::Error;
 use crate::history::History;
 use crate::lock::sqlstate;
-use crate::sql::{Reader, quote_ident};
+use crate::sql::Reader;
 
 /// The Alembic migrator's bookkeeping table.
 pub const ALEMBIC_TABLE: &str = "alembic_version";
@@ -87,7 +87,7 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
     let backend = db.backend();
     let sql = format!(
         "SELECT * FROM {} ORDER BY version",
-        quote_ident(backend, &history.table)
+        history.quoted_table(backend)
     );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
@@ -189,7 +189,10 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
     db: &C,
     history: &History,
 ) -> Result<Option<AlembicRevision>, Error> {
-    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE} ORDER BY version_num");
+    let sql = format!(
+        "SELECT version_num FROM {} ORDER BY version_num",
+        history.qualified(db.backend(), ALEMBIC_TABLE)
+    );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
         Err(e) if is_undefined_table(&e) => return Ok(None),

@@ -19,9 +19,11 @@ use crate::target::{Origin, SqliteLocation, Target};
 use crate::{Database, Described, Error};
 
 mod guard;
+mod logging;
 mod show;
 
 use guard::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
+use logging::init_logging;
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
 
 /// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
@@ -245,7 +247,10 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         }
     }
     init_logging(cli.verbose);
-    let history = History::of::<M>();
+    let history = match cli.database_schema.as_deref() {
+        Some(schema) => History::of::<M>().in_schema(schema),
+        None => History::of::<M>(),
+    };
     let mut secrets: Vec<String> = Vec::new();
     let outcome = crate::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
     let result = match outcome {
@@ -259,48 +264,6 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
             eprintln!("error: {}", crate::one_line(&e, &secrets));
             ExitCode::from(1)
         }
-    }
-}
-
-fn init_logging(verbose: bool) {
-    let filter = if verbose {
-        "migration_core=info,sqlx::query=info"
-    } else {
-        "migration_core=info"
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .event_format(Lines)
-        .try_init();
-}
-
-/// Progress as plain lines on stderr; a warning starts with `warning: `,
-/// as the CLI's own warnings do.
-struct Lines;
-
-impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Lines
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
-        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        if *event.metadata().level() == tracing::Level::WARN {
-            writer.write_str("warning: ")?;
-        }
-        // One line per event, whatever names it carries.
-        let mut line = String::new();
-        ctx.field_format().format_fields(
-            tracing_subscriber::fmt::format::Writer::new(&mut line),
-            event,
-        )?;
-        writeln!(writer, "{}", crate::escape(&line))
     }
 }
 

@@ -288,9 +288,13 @@ pub(super) async fn autogenerate(
             pending: pending.into_iter().map(str::to_owned).collect(),
         });
     }
-    let have = crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
-        .await
-        .map_err(Error::db("reading the catalog"))?;
+    let have = crate::catalog::Catalog::read_schema(
+        db,
+        history.schema(),
+        &[history.table(), crate::adopt::ALEMBIC_TABLE],
+    )
+    .await
+    .map_err(Error::db("reading the catalog"))?;
     let want = crate::check::entity_catalog(db, entities).await?;
     let Some(source) = crate::autogen::migration_source(&have, &want) else {
         eprintln!(

@@ -387,3 +387,77 @@ async fn verify_fails_on_a_blank_checksum_and_says_it_is_blank() {
     cli(BIN, &dir, test_db.url(), &["repair"]).ok();
     cli(BIN, &dir, test_db.url(), &["verify"]).ok();
 }
+
+#[tokio::test]
+async fn up_migrates_public_whatever_search_path_the_database_sets() {
+    let test_db = TestDb::postgres().await;
+    let db = test_db.connect().await;
+    let history = history();
+    let names = history.names();
+    let partway = names[names.len() - 3];
+    let dir = WorkDir::new();
+    cli(BIN, &dir, test_db.url(), &["up", "--to", partway]).ok();
+    // Another schema first on the search path, whose bookkeeping claims
+    // every migration is applied.
+    let forged: Vec<String> = names
+        .iter()
+        .map(|name| format!("('{name}', 0, NULL)"))
+        .collect();
+    exec(
+        &db,
+        &format!(
+            "CREATE SCHEMA evil; \
+             CREATE TABLE evil.seaql_migrations (version varchar PRIMARY KEY, \
+                 applied_at bigint NOT NULL, checksum varchar); \
+             INSERT INTO evil.seaql_migrations VALUES {}; \
+             ALTER DATABASE \"{}\" SET search_path = evil, public",
+            forged.join(", "),
+            test_db.name()
+        ),
+    )
+    .await;
+    let recorded = |schema: &'static str| {
+        let db = &db;
+        async move {
+            test_support::db::strings(
+                db,
+                &format!("SELECT version::text FROM {schema}.seaql_migrations ORDER BY version"),
+            )
+            .await
+            .into_iter()
+            .flatten()
+            .collect::<Vec<String>>()
+        }
+    };
+    let up = cli(BIN, &dir, test_db.url(), &["up"]).ok();
+    assert!(
+        up.stderr_lines()
+            .last()
+            .is_some_and(|l| l.ends_with(&format!(
+                "; at {} (head)",
+                history.head().unwrap_or_default()
+            ))),
+        "{up:#?}"
+    );
+    assert_eq!(recorded("public").await, names);
+    assert_eq!(
+        recorded("evil").await,
+        names,
+        "the other schema is untouched"
+    );
+    // The migrations' tables went to public, not to the first schema.
+    assert_eq!(
+        int(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'evil'"
+        )
+        .await,
+        1
+    );
+    cli(BIN, &dir, test_db.url(), &["check"]).ok();
+    let current = cli(BIN, &dir, test_db.url(), &["current"]).ok();
+    assert_eq!(
+        current.stdout,
+        format!("{}\n", history.head().unwrap_or_default())
+    );
+}
