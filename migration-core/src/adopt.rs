@@ -58,7 +58,14 @@ pub(crate) async fn adopt(
     let count = how.count();
     let names = history.names();
     let recorded = span(&names[..count]);
-    let differences = differences(db, history, count).await?;
+    let (differences, shared) = differences(db, history, count).await?;
+    if let (Takeover::Baseline(_), false) = (how, shared) {
+        // Nothing of the schema is there: a baseline would record
+        // migrations that never ran, accepting every table as missing.
+        return Err(Error::BaselineEmpty {
+            at: names[count - 1].to_owned(),
+        });
+    }
     if !differences.is_empty() {
         if !accept_differences {
             return Err(match how {
@@ -75,7 +82,7 @@ pub(crate) async fn adopt(
             });
         }
         for difference in &differences {
-            tracing::warn!("accepted difference: {difference}");
+            tracing::warn!("accepted difference: {}", crate::escape(difference));
         }
     }
     let backend = db.get_database_backend();
@@ -87,8 +94,19 @@ pub(crate) async fn adopt(
     }
     let record = crate::bookkeeping::record_adoption(backend, history, &rows);
     let txn = db.begin().await.map_err(failed())?;
+    let timeout = format!(
+        "SET LOCAL statement_timeout = '{}'",
+        crate::default_expr::STATEMENT_TIMEOUT
+    );
+    let timed = match backend {
+        DbBackend::Postgres => txn.execute_unprepared(&timeout).await.map(|_| ()),
+        _ => Ok(()),
+    };
     // A bookkeeping table made before checksums were kept gets the column.
-    if let Err(e) = crate::bookkeeping::add_checksum_column(&txn, history).await {
+    if let Err(e) = match timed {
+        Ok(()) => crate::bookkeeping::add_checksum_column(&txn, history).await,
+        Err(e) => Err(e),
+    } {
         let _ = txn.rollback().await;
         return Err(failed()(e));
     }
@@ -136,19 +154,20 @@ fn span(names: &[&str]) -> String {
 /// Every difference between the database's schema and what migrations
 /// 1..`count` build: tables, columns (type, nullability, default, identity),
 /// constraints, indexes and sequences, one line each. Column order is left
-/// out, and defaults are compared as the database evaluates them (see
-/// [`same_default`]), so `0.0`, `'0.0'` and `'0'::double precision` are one
-/// default however a dump or a server version spelled it.
+/// out. Defaults are compared as the catalog prints them; two that differ
+/// are evaluated (see [`same_default`]) only when neither calls anything but
+/// built-in casts of constants ([`crate::default_expr`]), so `0.0`, `'0.0'`
+/// and `'0'::double precision` are one default however a dump or a server
+/// version spelled it, and no function of the database ever runs. Also
+/// says whether the database has any of the tables they build.
 pub(crate) async fn differences(
     db: &DatabaseConnection,
     history: &History,
     count: usize,
-) -> Result<Vec<String>, Error> {
-    let exclude = [history.table(), ALEMBIC_TABLE];
-    let mut have = Catalog::read(db, &exclude)
-        .await
-        .map_err(Error::db("reading the schema before adoption"))?;
-    let want = expected(db, history, count).await?;
+) -> Result<(Vec<String>, bool), Error> {
+    let (mut have, have_evaluable) = current(db, history).await?;
+    let (want, want_evaluable) = expected(db, history, count).await?;
+    let backend = db.get_database_backend();
     for (name, table) in &mut have.tables {
         let Some(wanted) = want.tables.get(name) else {
             continue;
@@ -157,8 +176,21 @@ pub(crate) async fn differences(
             let Some(expected) = wanted.columns.iter().find(|c| c.name == column.name) else {
                 continue;
             };
-            if let (Some(a), Some(b)) = (&column.default, &expected.default)
-                && a != b
+            let key = (name.clone(), column.name.clone());
+            let (Some(a), Some(b)) = (&column.default, &expected.default) else {
+                continue;
+            };
+            let evaluable = match backend {
+                DbBackend::Postgres => {
+                    have_evaluable.get(&key) == Some(&true)
+                        && want_evaluable.get(&key) == Some(&true)
+                }
+                _ => {
+                    crate::default_expr::sqlite_literal(a) && crate::default_expr::sqlite_literal(b)
+                }
+            };
+            if a != b
+                && evaluable
                 && column.data_type == expected.data_type
                 && same_default(db, &column.data_type, a, b).await
             {
@@ -166,22 +198,57 @@ pub(crate) async fn differences(
             }
         }
     }
-    Ok(have.diff(&want, false))
+    let shared = want
+        .tables
+        .keys()
+        .any(|name| have.tables.contains_key(name));
+    Ok((have.diff(&want, false), shared))
+}
+
+/// The database's catalog and which of its defaults may be evaluated, read
+/// in one read-only transaction whose statements time out.
+async fn current(
+    db: &DatabaseConnection,
+    history: &History,
+) -> Result<(Catalog, crate::default_expr::Evaluable), Error> {
+    let failed = || Error::db("reading the schema before adoption");
+    let exclude = [history.table(), ALEMBIC_TABLE];
+    let txn = crate::sql::Transaction::begin(db).await.map_err(failed())?;
+    let read = async {
+        if db.get_database_backend() == DbBackend::Postgres {
+            txn.execute(&format!(
+                "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '{}'",
+                crate::default_expr::STATEMENT_TIMEOUT
+            ))
+            .await?;
+        }
+        let catalog = Catalog::read_schema(&txn, history.schema(), &exclude).await?;
+        let schema = crate::sql::literal(history.schema());
+        let evaluable = crate::default_expr::evaluable(&txn, &schema).await?;
+        Ok::<_, sea_orm::DbErr>((catalog, evaluable))
+    }
+    .await;
+    let _ = txn.rollback().await;
+    read.map_err(failed())
 }
 
 /// Whether two default expressions of a column of type `data_type` give the
-/// same value. Evaluated by the database in a read-only transaction that is
-/// rolled back, so an expression with side effects (`nextval`) fails instead
-/// of running, and counts as different; so does anything that does not
-/// evaluate.
+/// same value. Call only with expressions that call no function
+/// ([`crate::default_expr`]). Evaluated by the database in a read-only
+/// transaction that is rolled back, with a statement timeout and only
+/// `pg_catalog` on the search path; anything that does not evaluate counts
+/// as different.
 async fn same_default(db: &DatabaseConnection, data_type: &str, a: &str, b: &str) -> bool {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let sql = format!(
                 "BEGIN READ ONLY; \
+                 SET LOCAL statement_timeout = '{timeout}'; \
+                 SET LOCAL search_path = pg_catalog; \
                  SELECT (((({a}))::{data_type})::text IS NOT DISTINCT FROM \
                  ((({b}))::{data_type})::text)::text AS same; \
-                 ROLLBACK"
+                 ROLLBACK",
+                timeout = crate::default_expr::STATEMENT_TIMEOUT
             );
             let Some(pool) = crate::sql::postgres_pool(db) else {
                 return false;
@@ -219,18 +286,24 @@ async fn same_default(db: &DatabaseConnection, data_type: &str, a: &str, b: &str
     }
 }
 
-/// The catalog migrations 1..`count` build, made where it leaves no trace.
+/// The catalog migrations 1..`count` build, made where it leaves no trace,
+/// and which of its defaults may be evaluated.
 async fn expected(
     db: &DatabaseConnection,
     history: &History,
     count: usize,
-) -> Result<Catalog, Error> {
+) -> Result<(Catalog, crate::default_expr::Evaluable), Error> {
     let failed = || Error::db("building the reference schema for adoption");
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let scratch = format!("kvshvl_adoption_check_{}", std::process::id());
-            let create =
-                format!("CREATE SCHEMA \"{scratch}\"; SET LOCAL search_path TO \"{scratch}\"");
+            let create = format!(
+                "SET LOCAL statement_timeout = '{}'; CREATE SCHEMA \"{scratch}\"; \
+                 SET LOCAL search_path TO \"{scratch}\"",
+                crate::default_expr::STATEMENT_TIMEOUT
+            );
+            let read = |catalog, evaluable| Ok::<_, sea_orm::DbErr>((catalog, evaluable));
+            let scratch_literal = crate::sql::literal(&scratch);
             if let Some(batches) = recorded(history, count).await {
                 // Simple queries in a transaction of its own: safe behind a
                 // transaction-pooling proxy (see crate::sql).
@@ -240,7 +313,10 @@ async fn expected(
                     for batch in batches.iter().filter(|b| !b.is_empty()) {
                         txn.execute(batch).await?;
                     }
-                    Catalog::read(&txn, &[]).await
+                    read(
+                        Catalog::read_schema(&txn, &scratch, &[]).await?,
+                        crate::default_expr::evaluable(&txn, &scratch_literal).await?,
+                    )
                 }
                 .await;
                 let _ = txn.rollback().await;
@@ -254,7 +330,10 @@ async fn expected(
                 for migration in &history.migrations[..count] {
                     migration.up(&manager).await?;
                 }
-                Catalog::read(&txn, &[]).await
+                read(
+                    Catalog::read_schema(&txn, &scratch, &[]).await?,
+                    crate::default_expr::evaluable(&txn, &scratch_literal).await?,
+                )
             }
             .await;
             let _ = txn.rollback().await;
@@ -271,7 +350,8 @@ async fn expected(
                 }
                 Catalog::read(&scratch, &[]).await
             }
-            .await;
+            .await
+            .map(|catalog| (catalog, crate::default_expr::Evaluable::new()));
             let _ = scratch.close().await;
             built.map_err(failed())
         }
@@ -304,9 +384,11 @@ async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
 /// Call with the migration lock held.
 pub(crate) async fn drop_alembic_version(
     db: &DatabaseConnection,
+    history: &History,
     tracked: bool,
 ) -> Result<bool, Error> {
-    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE}");
+    let table = history.qualified(db.get_database_backend(), ALEMBIC_TABLE);
+    let sql = format!("SELECT version_num FROM {table}");
     let exists = match crate::sql::Reader::query_all(db, sql).await {
         Ok(_) => true,
         Err(e) if is_undefined_table(&e) => false,
@@ -318,7 +400,7 @@ pub(crate) async fn drop_alembic_version(
     if !tracked {
         return Err(Error::AlembicOnlyRecord);
     }
-    db.execute_unprepared(&format!("DROP TABLE {ALEMBIC_TABLE}"))
+    db.execute_unprepared(&format!("DROP TABLE {table}"))
         .await
         .map_err(Error::db(format!("dropping {ALEMBIC_TABLE}")))?;
     Ok(true)

@@ -30,10 +30,16 @@ pub(crate) trait Migrate: Sync {
         options: &'a RunOptions,
     ) -> BoxFuture<'a, Result<DatabaseTransaction, Error>>;
 
-    /// What a step's transaction sets first: for migration `name`, with
-    /// `lock_wait` (see [`crate::lock_wait`]), the last step of its run
-    /// when `flush`.
-    fn prologue(&self, name: &str, lock_wait: Option<Duration>, flush: bool) -> Vec<String>;
+    /// What a step's transaction sets first: for migration `name` in
+    /// `schema`, with `lock_wait` (see [`crate::lock_wait`]), the last step
+    /// of its run when `flush`.
+    fn prologue(
+        &self,
+        schema: &str,
+        name: &str,
+        lock_wait: Option<Duration>,
+        flush: bool,
+    ) -> Vec<String>;
 
     /// Whether a migration that reads nothing is recorded first and sent as
     /// one batch inside its transaction ([`crate::record`]).
@@ -47,11 +53,11 @@ pub(crate) trait Migrate: Sync {
     /// to end.
     fn locks_runs(&self) -> bool;
 
-    /// The query listing every table (of the current schema), as `name`.
-    fn table_names(&self) -> &'static str;
+    /// The query listing every table (of `schema`), as `name`.
+    fn table_names(&self, schema: &str) -> String;
 
-    /// The statements that drop `tables`, in any order.
-    fn drop_tables(&self, tables: &[String]) -> Vec<String>;
+    /// The statements that drop `tables` (of `schema`), in any order.
+    fn drop_tables(&self, schema: &str, tables: &[String]) -> Vec<String>;
 }
 
 struct Postgres;
@@ -84,12 +90,23 @@ impl Migrate for Postgres {
         })
     }
 
-    /// Its lock wait and the name it goes by while it runs; all but the
-    /// run's last step commit without waiting for the disk (commits replay
-    /// in order after a crash, so a crash loses at most a suffix of steps,
-    /// each whole).
-    fn prologue(&self, name: &str, lock_wait: Option<Duration>, flush: bool) -> Vec<String> {
-        let mut setup = crate::lock_wait::prologue(name, lock_wait);
+    /// Its schema alone on its search path (whatever the database or role
+    /// sets), its lock wait and the name it goes by while it runs; all but
+    /// the run's last step commit without waiting for the disk (commits
+    /// replay in order after a crash, so a crash loses at most a suffix of
+    /// steps, each whole).
+    fn prologue(
+        &self,
+        schema: &str,
+        name: &str,
+        lock_wait: Option<Duration>,
+        flush: bool,
+    ) -> Vec<String> {
+        let mut setup = vec![format!(
+            "SET LOCAL search_path TO {}",
+            quote_ident(DbBackend::Postgres, schema)
+        )];
+        setup.extend(crate::lock_wait::prologue(name, lock_wait));
         if !flush {
             setup.push("SET LOCAL synchronous_commit = off".to_owned());
         }
@@ -108,16 +125,20 @@ impl Migrate for Postgres {
         true
     }
 
-    fn table_names(&self) -> &'static str {
-        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
+    fn table_names(&self, schema: &str) -> String {
+        format!(
+            "SELECT tablename::text AS name FROM pg_catalog.pg_tables WHERE schemaname = {}",
+            crate::sql::literal(schema)
+        )
     }
 
-    fn drop_tables(&self, tables: &[String]) -> Vec<String> {
+    fn drop_tables(&self, schema: &str, tables: &[String]) -> Vec<String> {
         tables
             .iter()
             .map(|t| {
                 format!(
-                    "DROP TABLE IF EXISTS {} CASCADE",
+                    "DROP TABLE IF EXISTS {}.{} CASCADE",
+                    quote_ident(DbBackend::Postgres, schema),
                     quote_ident(DbBackend::Postgres, t)
                 )
             })
@@ -164,7 +185,7 @@ impl Migrate for Sqlite {
         })
     }
 
-    fn prologue(&self, _: &str, _: Option<Duration>, _: bool) -> Vec<String> {
+    fn prologue(&self, _: &str, _: &str, _: Option<Duration>, _: bool) -> Vec<String> {
         Vec::new()
     }
 
@@ -180,12 +201,13 @@ impl Migrate for Sqlite {
         false
     }
 
-    fn table_names(&self) -> &'static str {
+    fn table_names(&self, _: &str) -> String {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            .to_owned()
     }
 
     /// In any order: the foreign keys are checked at commit.
-    fn drop_tables(&self, tables: &[String]) -> Vec<String> {
+    fn drop_tables(&self, _: &str, tables: &[String]) -> Vec<String> {
         std::iter::once("PRAGMA defer_foreign_keys = ON".to_owned())
             .chain(
                 tables
@@ -204,14 +226,15 @@ mod tests {
     fn postgres_steps_set_their_lock_wait_and_name_and_flush_only_last() {
         let pg = of(DbBackend::Postgres);
         assert_eq!(
-            pg.prologue("m003_x", Some(Duration::from_millis(1500)), true),
+            pg.prologue("tenant", "m003_x", Some(Duration::from_millis(1500)), true),
             vec![
+                "SET LOCAL search_path TO \"tenant\"".to_owned(),
                 "SET LOCAL lock_timeout = '1500ms'".to_owned(),
                 "SET LOCAL application_name = 'migrating m003_x'".to_owned(),
             ]
         );
         assert_eq!(
-            pg.prologue("m003_x", None, false)
+            pg.prologue("public", "m003_x", None, false)
                 .last()
                 .map(String::as_str),
             Some("SET LOCAL synchronous_commit = off")
@@ -222,7 +245,7 @@ mod tests {
     #[test]
     fn sqlite_steps_set_nothing_and_check_again_under_the_write_lock() {
         let sqlite = of(DbBackend::Sqlite);
-        assert!(sqlite.prologue("m003_x", None, false).is_empty());
+        assert!(sqlite.prologue("public", "m003_x", None, false).is_empty());
         assert_eq!(sqlite.begin_sql(), "BEGIN IMMEDIATE");
         assert!(!sqlite.batches() && !sqlite.locks_runs() && sqlite.rechecks_step());
     }
@@ -231,14 +254,14 @@ mod tests {
     fn dropping_every_table() {
         let tables = ["jobs".to_owned(), "we\"ird".to_owned()];
         assert_eq!(
-            of(DbBackend::Postgres).drop_tables(&tables),
+            of(DbBackend::Postgres).drop_tables("public", &tables),
             vec![
-                r#"DROP TABLE IF EXISTS "jobs" CASCADE"#.to_owned(),
-                r#"DROP TABLE IF EXISTS "we""ird" CASCADE"#.to_owned(),
+                r#"DROP TABLE IF EXISTS "public"."jobs" CASCADE"#.to_owned(),
+                r#"DROP TABLE IF EXISTS "public"."we""ird" CASCADE"#.to_owned(),
             ]
         );
         assert_eq!(
-            of(DbBackend::Sqlite).drop_tables(&tables),
+            of(DbBackend::Sqlite).drop_tables("public", &tables),
             vec![
                 "PRAGMA defer_foreign_keys = ON".to_owned(),
                 r#"DROP TABLE IF EXISTS "jobs""#.to_owned(),

@@ -8,7 +8,7 @@ use sea_orm_migration::seaql_migrations;
 use crate::checksum::COLUMN as CHECKSUM;
 use crate::history::History;
 use crate::plan::Direction;
-use crate::sql::{literal, quote_ident};
+use crate::sql::literal;
 
 /// The query telling whether `table` (quoted) records migration `name`.
 pub(crate) fn is_recorded_statement(backend: DbBackend, table: &str, name: &str) -> Statement {
@@ -102,7 +102,13 @@ pub(crate) fn bookkeeping_table(
 ) -> sea_orm::sea_query::TableCreateStatement {
     use sea_orm::sea_query::{Alias, ColumnDef};
     let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-    create.table(Alias::new(history.table.as_str()));
+    match backend {
+        DbBackend::Postgres => create.table((
+            Alias::new(history.schema.as_str()),
+            Alias::new(history.table.as_str()),
+        )),
+        _ => create.table(Alias::new(history.table.as_str())),
+    };
     // Nullable, and unknown to sea-orm's own CLI, which leaves it empty.
     create.col(ColumnDef::new(Alias::new(CHECKSUM)).string());
     create.if_not_exists();
@@ -129,7 +135,7 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
     history: &History,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let table = quote_ident(backend, history.table());
+    let table = history.quoted_table(backend);
     if backend == DbBackend::Postgres {
         // A simple query (no parameters): safe behind a transaction pooler.
         db.execute_unprepared(&add_checksum_sql(backend, &table))
@@ -186,7 +192,7 @@ pub(crate) fn record_adoption(
     history: &History,
     rows: &[(&str, Option<String>)],
 ) -> String {
-    let table = quote_ident(backend, history.table());
+    let table = history.quoted_table(backend);
     let values = rows
         .iter()
         .map(|(name, checksum)| {
@@ -235,7 +241,7 @@ pub(crate) async fn check_columns<C: crate::sql::Reader + ?Sized>(
                 format_type(a.atttypid, a.atttypmod) AS shown \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped",
-        literal(&quote_ident(DbBackend::Postgres, history.table()))
+        literal(&history.qualified(DbBackend::Postgres, history.table()))
     );
     let rows = db.query_all(sql).await.map_err(crate::Error::db(format!(
         "reading the columns of {}",
@@ -259,9 +265,9 @@ pub(crate) async fn check_columns<C: crate::sql::Reader + ?Sized>(
     if found.is_empty() {
         return Ok(());
     }
-    let table = quote_ident(DbBackend::Postgres, history.table());
+    let table = history.qualified(DbBackend::Postgres, history.table());
     for (column, types, expected) in COLUMNS {
-        let quoted = quote_ident(DbBackend::Postgres, column);
+        let quoted = crate::sql::quote_ident(DbBackend::Postgres, column);
         let wanted = match types[0] {
             "int8" => "bigint",
             other => other,

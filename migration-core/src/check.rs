@@ -270,9 +270,13 @@ pub async fn check(
     history: &crate::history::History,
     entities: EntityStatements,
 ) -> Result<CheckReport, Error> {
-    let have = Catalog::read(db, &[history.table(), crate::state::ALEMBIC_TABLE])
-        .await
-        .map_err(Error::db("reading the catalog"))?;
+    let have = Catalog::read_schema(
+        db,
+        history.schema(),
+        &[history.table(), crate::state::ALEMBIC_TABLE],
+    )
+    .await
+    .map_err(Error::db("reading the catalog"))?;
     let want = entity_catalog(db, entities).await?;
     Ok(CheckReport {
         tables: want.tables.len(),

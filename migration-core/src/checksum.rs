@@ -67,8 +67,11 @@ pub enum Verdict {
     /// The binary renders something else: the migration was edited after it
     /// was applied (or a dependency now renders it differently).
     Edited { recorded: String, now: String },
-    /// No checksum is recorded for it.
+    /// No checksum is recorded for it (NULL).
     NotRecorded,
+    /// A blank checksum is recorded for it: an edit cannot be told, so
+    /// `verify` fails on it.
+    Blank,
     /// The binary cannot render it without a database.
     Unknown,
 }
@@ -84,8 +87,9 @@ pub struct Entry {
 
 /// The verdict on `recorded` given what the binary renders `now`; pure.
 pub fn judge(recorded: Option<&str>, now: Option<&str>) -> Verdict {
-    match (recorded.filter(|r| !r.is_empty()), now) {
+    match (recorded, now) {
         (None, _) => Verdict::NotRecorded,
+        (Some(blank), _) if blank.trim().is_empty() => Verdict::Blank,
         (Some(_), None) => Verdict::Unknown,
         (Some(recorded), Some(now)) if recorded == now => Verdict::Matches,
         (Some(recorded), Some(now)) => Verdict::Edited {
@@ -210,7 +214,8 @@ mod tests {
     fn judge_covers_every_case() {
         assert_eq!(judge(None, Some("a")), Verdict::NotRecorded);
         assert_eq!(judge(None, None), Verdict::NotRecorded);
-        assert_eq!(judge(Some(""), Some("a")), Verdict::NotRecorded);
+        assert_eq!(judge(Some(""), Some("a")), Verdict::Blank);
+        assert_eq!(judge(Some("  "), None), Verdict::Blank);
         assert_eq!(judge(Some("a"), None), Verdict::Unknown);
         assert_eq!(judge(Some("a"), Some("a")), Verdict::Matches);
         assert_eq!(

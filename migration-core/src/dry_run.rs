@@ -12,7 +12,6 @@ use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::Error;
 use crate::runner::{self, Direction, Goal, History, RunOptions};
-use crate::sql::quote_ident;
 
 /// The statements of one migration, in order, transaction control included.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +41,7 @@ pub async fn plan(
     };
     let backend = db.get_database_backend();
     let dialect = crate::backend::of(backend);
-    let table = quote_ident(backend, history.table());
+    let table = history.quoted_table(backend);
     let mut out = Vec::with_capacity(indexes.len());
     let mut tracked = state.tracked;
     if let Some(found) = &state.alembic {
@@ -87,7 +86,12 @@ pub async fn plan(
         if in_transaction {
             // Its lock wait and name; only the run's last commit waits for
             // the disk (see backend).
-            statements.extend(dialect.prologue(&name, options.lock_wait, n + 1 == count));
+            statements.extend(dialect.prologue(
+                history.schema(),
+                &name,
+                options.lock_wait,
+                n + 1 == count,
+            ));
         }
         if !tracked && direction == Direction::Up {
             statements.push(crate::bookkeeping::create_sql(backend, history));

@@ -227,6 +227,18 @@ pub enum Error {
         source: DbErr,
     },
 
+    /// The working directory's `.env` names no database URL: the default
+    /// SQLite file is only for a directory without one.
+    #[error(
+        ".env in the working directory sets neither {url_env} nor DATABASE_URL; set one of \
+         them in it to the database's URL, or pass -u (the SQLite file {sqlite_file} is used \
+         only where there is no .env)"
+    )]
+    DotEnvWithoutUrl {
+        url_env: &'static str,
+        sqlite_file: &'static str,
+    },
+
     /// A file could not be read or written (`generate`).
     #[error("{action} {path}")]
     Io {
@@ -345,6 +357,35 @@ pub enum Error {
     #[error("{reason}")]
     InvalidSchemaName { reason: String },
 
+    /// `alembic_version`'s one row holds no revision (NULL or blank).
+    #[error(
+        "alembic_version records {found} revision, so the Alembic revision of this database is \
+         unknown; nothing was changed"
+    )]
+    AlembicVersionBlank { found: &'static str },
+
+    /// `adopt --at` on a database that has none of the tables the
+    /// migrations up to it build.
+    #[error(
+        "not baselining at {at}: the database has none of the tables {at} and the migrations \
+         before it build, so there is nothing to baseline; run up to migrate it instead; \
+         nothing was changed"
+    )]
+    BaselineEmpty { at: String },
+
+    /// Applied migrations whose recorded checksum is blank: an edit cannot
+    /// be told from it.
+    #[error(
+        "{} {} a blank checksum recorded: {}; check {} against the code, then run repair to \
+         record {}",
+        plural(names.len(), "applied migration"),
+        if names.len() == 1 { "has" } else { "have" },
+        list(names),
+        if names.len() == 1 { "its schema" } else { "their schemas" },
+        if names.len() == 1 { "its checksum" } else { "their checksums" }
+    )]
+    BlankChecksum { names: Vec<String> },
+
     /// `alembic_version` exists but holds no row.
     #[error(
         "alembic_version is empty, so the Alembic revision of this database is unknown; nothing \
@@ -429,8 +470,9 @@ pub enum Error {
 
     /// `generate NAME` with a name that cannot be a migration's.
     #[error(
-        "invalid migration name '{name}': use lowercase letters, digits and underscores, e.g. \
-         add_notes_to_jobs"
+        "invalid migration name '{}': use snake_case words (lowercase letters and digits, \
+         starting with a letter, joined by single underscores), e.g. add_notes_to_jobs",
+        crate::escape(name)
     )]
     InvalidMigrationName { name: String },
 

@@ -53,12 +53,17 @@ pub(crate) fn generate_source(
 }
 
 pub(crate) fn generate_in(crate_dir: &Path, name: &str, body: &str) -> Result<PathBuf, Error> {
+    // snake_case words: lowercase letters and digits, joined by single
+    // underscores, starting with a letter (`_`, `a__b`, `_a`, `a_`, `Foo`
+    // and `1a` are not).
     let invalid = |name: &str| {
-        name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            || name.starts_with(|c: char| c.is_ascii_digit())
+        !name.starts_with(|c: char| c.is_ascii_lowercase())
+            || name.split('_').any(|word| {
+                word.is_empty()
+                    || !word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
     };
     let refuse_invalid = || Error::InvalidMigrationName {
         name: name.to_owned(),

@@ -10,10 +10,13 @@ use crate::plan::Direction;
 use crate::sql::Reader;
 use crate::state::{State, read_state};
 
-/// Every table of the database (its current schema on PostgreSQL), one query.
-pub(crate) async fn table_names<C: Reader + ?Sized>(db: &C) -> Result<Vec<String>, DbErr> {
-    let list = crate::backend::of(db.backend()).table_names();
-    db.query_all(list.to_owned())
+/// Every table of the database (of `schema` on PostgreSQL), one query.
+pub(crate) async fn table_names<C: Reader + ?Sized>(
+    db: &C,
+    schema: &str,
+) -> Result<Vec<String>, DbErr> {
+    let list = crate::backend::of(db.backend()).table_names(schema);
+    db.query_all(list)
         .await?
         .iter()
         .map(|r| r.try_get::<String>("", "name"))
@@ -36,7 +39,7 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
     if state.alembic.is_some() || !state.is_applied(first.name()) {
         return Ok(());
     }
-    let existing = table_names(db)
+    let existing = table_names(db, history.schema())
         .await
         .map_err(Error::db("reading the catalog"))?;
     // What is recorded, read again after the catalog: a run racing this one

@@ -27,12 +27,19 @@ use sea_orm_migration::MigrationTrait;
 
 use crate::{Described, Error};
 
+/// The PostgreSQL schema migrated when none is given.
+pub const DEFAULT_SCHEMA: &str = "public";
+
 /// A migrator's history: its migrations in order and its bookkeeping table.
 pub struct History {
     pub(crate) migrations: Vec<Box<dyn MigrationTrait>>,
     pub(crate) table: String,
     /// The database's short name ([`crate::Database::name`]): `sketch2bim`.
     pub(crate) database: &'static str,
+    /// The PostgreSQL schema migrated: `public` unless given (`-s`). Every
+    /// bookkeeping statement and catalog read names it, and migrations run
+    /// with it first on their search path, whatever the database or role sets.
+    pub(crate) schema: String,
     /// `(name, leading doc paragraph)` per migration, read only by
     /// [`History::summaries`] (not on the startup path).
     docs: fn() -> Vec<(&'static str, &'static str)>,
@@ -45,6 +52,7 @@ impl std::fmt::Debug for History {
         f.debug_struct("History")
             .field("migrations", &self.names())
             .field("table", &self.table)
+            .field("schema", &self.schema)
             .finish()
     }
 }
@@ -55,9 +63,42 @@ impl History {
             migrations: M::migrations(),
             table: M::migration_table_name().to_string(),
             database: M::DATABASE.name,
+            schema: DEFAULT_SCHEMA.to_owned(),
             docs: M::summaries,
             sources: M::sources,
         }
+    }
+
+    /// The same history, migrating PostgreSQL schema `schema` instead of
+    /// `public`.
+    pub fn in_schema(mut self, schema: &str) -> History {
+        schema.clone_into(&mut self.schema);
+        self
+    }
+
+    /// The PostgreSQL schema migrated (`public` unless given).
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// `table` as SQL names it: on PostgreSQL qualified with the schema
+    /// (`"public"."seaql_migrations"`), on SQLite quoted alone.
+    pub(crate) fn qualified(&self, backend: sea_orm::DbBackend, table: &str) -> String {
+        let quoted = crate::sql::quote_ident(backend, table);
+        match backend {
+            sea_orm::DbBackend::Postgres => {
+                format!(
+                    "{}.{quoted}",
+                    crate::sql::quote_ident(backend, &self.schema)
+                )
+            }
+            _ => quoted,
+        }
+    }
+
+    /// The bookkeeping table as SQL names it ([`History::qualified`]).
+    pub(crate) fn quoted_table(&self, backend: sea_orm::DbBackend) -> String {
+        self.qualified(backend, &self.table)
     }
 
     /// `(name, what it does)` per migration, oldest first.
@@ -113,6 +154,7 @@ impl History {
                 .collect(),
             table: "seaql_migrations".to_owned(),
             database: "test",
+            schema: DEFAULT_SCHEMA.to_owned(),
             docs: Vec::new,
             sources: Vec::new,
         }

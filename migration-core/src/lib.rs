@@ -37,10 +37,12 @@ pub mod check;
 pub mod checksum;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod default_expr;
 #[cfg(feature = "tooling")]
 pub mod dry_run;
 pub mod embed;
 mod error;
+mod escape;
 #[cfg(feature = "tooling")]
 mod generate;
 mod guard;
@@ -65,6 +67,7 @@ mod stop;
 pub mod target;
 
 pub use error::{Error, LockWaitFailure};
+pub use escape::escape;
 pub use mask::{describe_db_err, one_line};
 
 #[doc(hidden)]

@@ -272,9 +272,12 @@ fn squawk(
     let mut spans: Vec<(usize, usize, usize)> = Vec::new();
     if in_transaction {
         text.push_str("BEGIN;\n");
-        for setting in
-            crate::backend::of(DbBackend::Postgres).prologue(name, options.lock_wait, true)
-        {
+        for setting in crate::backend::of(DbBackend::Postgres).prologue(
+            crate::history::DEFAULT_SCHEMA,
+            name,
+            options.lock_wait,
+            true,
+        ) {
             text.push_str(&setting);
             text.push_str(";\n");
         }

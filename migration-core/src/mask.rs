@@ -23,7 +23,9 @@ pub fn one_line(err: &(dyn std::error::Error + 'static), secrets: &[&str]) -> St
         }
         source = cause.source();
     }
-    mask_passwords(&line.replace('\n', " "), secrets)
+    // One line whatever the database or the arguments said: their control
+    // characters are shown escaped.
+    mask_passwords(&crate::escape(&line), secrets)
 }
 
 /// `text` with every password it shows replaced by `***`: the password

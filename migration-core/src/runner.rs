@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::Error;
 use crate::adopt::Takeover;
 use crate::lock::MigrationLock;
-use crate::sql::{Reader, quote_ident};
+use crate::sql::Reader;
 use crate::step::{Run, run_step};
 
 pub use crate::guard::{refuse_foreign, refuse_not_our_history};
@@ -292,13 +292,15 @@ pub async fn repair(
         // Another migrator's checksums are not this binary's to overwrite.
         crate::guard::refuse_under_lock(db, history, &state).await?;
         let entries = crate::checksum::compare(history, &state, backend, true).await;
-        let table = quote_ident(backend, history.table());
+        let table = history.quoted_table(backend);
         let mut repaired = Vec::new();
         let mut updates = Vec::new();
         for entry in &entries {
             let stale = matches!(
                 entry.verdict,
-                crate::checksum::Verdict::Edited { .. } | crate::checksum::Verdict::NotRecorded
+                crate::checksum::Verdict::Edited { .. }
+                    | crate::checksum::Verdict::NotRecorded
+                    | crate::checksum::Verdict::Blank
             );
             if let (true, Some(now)) = (stale, &entry.now) {
                 updates.push(crate::bookkeeping::set_checksum_sql(
@@ -318,7 +320,8 @@ pub async fn repair(
         let wrote = async {
             // Its lock wait bounds how long the UPDATE (and an ALTER) may
             // queue the table's readers.
-            let setup = dialect.prologue(history.table(), options.lock_wait, true);
+            let setup =
+                dialect.prologue(history.schema(), history.table(), options.lock_wait, true);
             if !setup.is_empty() {
                 txn.execute_unprepared(&setup.join(";\n")).await?;
             }
@@ -358,7 +361,8 @@ pub async fn drop_alembic_version(
     let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
     let outcome = async {
         let state = read_state(db, history).await?;
-        crate::adopt::drop_alembic_version(db, state.alembic.is_none() && state.tracked).await
+        crate::adopt::drop_alembic_version(db, history, state.alembic.is_none() && state.tracked)
+            .await
     }
     .await;
     let released = lock.release().await;
@@ -375,19 +379,22 @@ pub async fn fresh(
     options: &RunOptions,
 ) -> Result<Report, Error> {
     let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let dropped = drop_all_tables(db).await;
+    let dropped = drop_all_tables(db, history).await;
     lock.release().await?;
     dropped?;
     up(db, history, &Goal::All, options).await
 }
 
-async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), Error> {
+async fn drop_all_tables(db: &DatabaseConnection, history: &History) -> Result<(), Error> {
     let failed = || Error::db("dropping all tables");
-    let names = crate::guard::table_names(db).await.map_err(failed())?;
+    let names = crate::guard::table_names(db, history.schema())
+        .await
+        .map_err(failed())?;
     // Listed first: the run's lock holds one of the pool's two connections,
     // and this transaction the other.
     let txn = db.begin().await.map_err(failed())?;
-    for drop in crate::backend::of(db.get_database_backend()).drop_tables(&names) {
+    for drop in crate::backend::of(db.get_database_backend()).drop_tables(history.schema(), &names)
+    {
         txn.execute_unprepared(&drop).await.map_err(failed())?;
     }
     txn.commit().await.map_err(failed())?;
@@ -463,7 +470,7 @@ async fn add_checksum_column(
     let added = async {
         // The ALTER waits for the table's readers and queues those after
         // it: no longer than a migration's statement would.
-        let setup = dialect.prologue(history.table(), options.lock_wait, true);
+        let setup = dialect.prologue(history.schema(), history.table(), options.lock_wait, true);
         if !setup.is_empty() {
             txn.execute_unprepared(&setup.join(";\n")).await?;
         }

@@ -216,9 +216,13 @@ pub async fn dump_database(
         });
     }
     let state = crate::state::read_state(db, history).await?;
-    let catalog = Catalog::read(db, &[history.table(), crate::state::ALEMBIC_TABLE])
-        .await
-        .map_err(crate::Error::db("reading the catalog"))?;
+    let catalog = Catalog::read_schema(
+        db,
+        history.schema(),
+        &[history.table(), crate::state::ALEMBIC_TABLE],
+    )
+    .await
+    .map_err(crate::Error::db("reading the catalog"))?;
     Ok(dump(&catalog, &header(database, state.current())))
 }
 

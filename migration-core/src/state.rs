@@ -7,7 +7,7 @@ use sea_orm::DbErr;
 use crate::Error;
 use crate::history::History;
 use crate::lock::sqlstate;
-use crate::sql::{Reader, quote_ident};
+use crate::sql::Reader;
 
 /// The Alembic migrator's bookkeeping table.
 pub const ALEMBIC_TABLE: &str = "alembic_version";
@@ -105,7 +105,7 @@ pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result
     let backend = db.backend();
     let sql = format!(
         "SELECT * FROM {} ORDER BY version",
-        quote_ident(backend, &history.table)
+        history.quoted_table(backend)
     );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
@@ -214,17 +214,31 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
     db: &C,
     history: &History,
 ) -> Result<Option<AlembicRevision>, Error> {
-    let sql = format!("SELECT version_num FROM {ALEMBIC_TABLE} ORDER BY version_num");
+    let sql = format!(
+        "SELECT version_num FROM {} ORDER BY version_num",
+        history.qualified(db.backend(), ALEMBIC_TABLE)
+    );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
         Err(e) if is_undefined_table(&e) => return Ok(None),
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
     };
-    let found: Vec<String> = rows
+    let found: Vec<Option<String>> = rows
         .iter()
-        .map(|r| r.try_get_by_index::<String>(0))
+        .map(|r| r.try_get_by_index::<Option<String>>(0))
         .collect::<Result<_, _>>()
         .map_err(Error::db(format!("reading {ALEMBIC_TABLE}")))?;
+    if let [one] = found.as_slice() {
+        match one.as_deref().map(str::trim) {
+            None => return Err(Error::AlembicVersionBlank { found: "a NULL" }),
+            Some("") => return Err(Error::AlembicVersionBlank { found: "an empty" }),
+            Some(_) => {}
+        }
+    }
+    let found: Vec<String> = found
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| "NULL".to_owned()))
+        .collect();
     let known = history.names().len();
     match found.as_slice() {
         [] => Err(Error::AlembicVersionEmpty),

@@ -12,7 +12,6 @@ use crate::bookkeeping::{create_bookkeeping, create_sql, is_recorded, record_sta
 use crate::history::History;
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock};
 use crate::plan::Direction;
-use crate::sql::quote_ident;
 use crate::state::State;
 
 /// Tuning of a run.
@@ -198,7 +197,7 @@ async fn attempt_step(
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
-    let table = quote_ident(backend, &history.table);
+    let table = history.quoted_table(backend);
     let started = Instant::now();
     let action = match direction {
         Direction::Up => "applying it",
@@ -210,7 +209,7 @@ async fn attempt_step(
         source,
     };
     let dialect = crate::backend::of(backend);
-    let setup = dialect.prologue(&name, wait, flush);
+    let setup = dialect.prologue(history.schema(), &name, wait, flush);
 
     // On PostgreSQL a migration that cannot depend on what the database
     // holds is recorded first and sent as one batch inside its transaction:
@@ -322,7 +321,7 @@ async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<S
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
-    let table = quote_ident(backend, &history.table);
+    let table = history.quoted_table(backend);
     let started = Instant::now();
     let action = match direction {
         Direction::Up => "applying it outside a transaction",

@@ -191,8 +191,27 @@ impl Catalog {
     /// `db` is a connection (reads go through its pool) or a
     /// [`crate::sql::Transaction`]; on PostgreSQL every read is a simple query.
     pub async fn read<C: Reader + ?Sized>(db: &C, exclude: &[&str]) -> Result<Catalog, DbErr> {
+        Catalog::read_in(db, "current_schema()", exclude).await
+    }
+
+    /// [`Catalog::read`] of PostgreSQL schema `schema`, named rather than
+    /// taken from the search path (SQLite has one schema).
+    pub async fn read_schema<C: Reader + ?Sized>(
+        db: &C,
+        schema: &str,
+        exclude: &[&str],
+    ) -> Result<Catalog, DbErr> {
+        Catalog::read_in(db, &crate::sql::literal(schema), exclude).await
+    }
+
+    /// `schema` is an SQL expression: a literal or `current_schema()`.
+    async fn read_in<C: Reader + ?Sized>(
+        db: &C,
+        schema: &str,
+        exclude: &[&str],
+    ) -> Result<Catalog, DbErr> {
         let mut catalog = match db.backend() {
-            DbBackend::Postgres => postgres::read(db).await?,
+            DbBackend::Postgres => postgres::read(db, schema).await?,
             DbBackend::Sqlite => sqlite::read(db).await?,
             other => {
                 return Err(DbErr::Custom(format!(

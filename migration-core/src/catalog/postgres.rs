@@ -36,11 +36,13 @@ fn fk_action(code: &str) -> FkAction {
     }
 }
 
-pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
+/// The catalog of `schema`, an SQL expression (a literal, `current_schema()`).
+pub(super) async fn read<C: Reader + ?Sized>(db: &C, schema: &str) -> Result<Catalog, DbErr> {
     let mut catalog = Catalog::default();
     for row in rows(
         db,
-        "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
+        &format!(
+            "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
                 format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
                 pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
                 NULLIF(a.attidentity::text, '') AS identity \
@@ -48,8 +50,9 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
-         ORDER BY c.relname, a.attnum",
+         WHERE n.nspname = {schema} AND c.relkind IN ('r', 'p') \
+         ORDER BY c.relname, a.attnum"
+        ),
     )
     .await?
     {
@@ -66,13 +69,14 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     // Key columns by number (conkey, confkey) turned into names, in key order.
     for row in rows(
         db,
-        "SELECT cl.relname::text AS table_name, co.conname::text AS name, \
+        &format!(
+            "SELECT cl.relname::text AS table_name, co.conname::text AS name, \
                 co.contype::text AS kind, pg_get_constraintdef(co.oid) AS definition, \
                 (SELECT json_agg(a.attname ORDER BY k.i) \
                  FROM unnest(co.conkey) WITH ORDINALITY AS k(attnum, i) \
                  JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum \
                 )::text AS columns, \
-                CASE WHEN rn.nspname = current_schema() THEN rt.relname::text \
+                CASE WHEN rn.nspname = {schema} THEN rt.relname::text \
                      ELSE rn.nspname::text || '.' || rt.relname::text END AS to_table, \
                 (SELECT json_agg(a.attname ORDER BY k.i) \
                  FROM unnest(co.confkey) WITH ORDINALITY AS k(attnum, i) \
@@ -84,8 +88,9 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
          JOIN pg_namespace n ON n.oid = cl.relnamespace \
          LEFT JOIN pg_class rt ON rt.oid = co.confrelid \
          LEFT JOIN pg_namespace rn ON rn.oid = rt.relnamespace \
-         WHERE n.nspname = current_schema() \
-         ORDER BY 1, 2",
+         WHERE n.nspname = {schema} \
+         ORDER BY 1, 2"
+        ),
     )
     .await?
     {
@@ -119,7 +124,8 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     // same in any schema. Key columns come from indkey (0: an expression).
     for row in rows(
         db,
-        "SELECT t.relname::text AS table_name, i.relname::text AS name, \
+        &format!(
+            "SELECT t.relname::text AS table_name, i.relname::text AS name, \
                 x.indisunique AS is_unique, \
                 (SELECT json_agg(a.attname ORDER BY k.i) \
                  FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) \
@@ -140,8 +146,9 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
               SELECT pg_get_indexdef(x.indexrelid) AS definition, \
                      ' ' || quote_ident(n.nspname) || '.' || quote_ident(t.relname) \
                          || ' USING ' AS qualified) q \
-         WHERE n.nspname = current_schema() \
-         ORDER BY 1, 2",
+         WHERE n.nspname = {schema} \
+         ORDER BY 1, 2"
+        ),
     )
     .await?
     {
@@ -161,7 +168,8 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
     }
     for row in rows(
         db,
-        "SELECT s.relname::text AS name, format_type(q.seqtypid, NULL) AS data_type, \
+        &format!(
+            "SELECT s.relname::text AS name, format_type(q.seqtypid, NULL) AS data_type, \
                 q.seqstart AS start, q.seqincrement AS increment, q.seqmin AS min, \
                 q.seqmax AS max, q.seqcache AS cache, q.seqcycle AS cycle, \
                 t.relname::text || '.' || a.attname::text AS owned_by \
@@ -172,8 +180,9 @@ pub(super) async fn read<C: Reader + ?Sized>(db: &C) -> Result<Catalog, DbErr> {
               AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
          LEFT JOIN pg_class t ON t.oid = d.refobjid \
          LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-         WHERE s.relkind = 'S' AND n.nspname = current_schema() \
-         ORDER BY 1",
+         WHERE s.relkind = 'S' AND n.nspname = {schema} \
+         ORDER BY 1"
+        ),
     )
     .await?
     {

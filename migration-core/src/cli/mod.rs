@@ -19,10 +19,12 @@ use crate::target::{Origin, SqliteLocation, Target};
 use crate::{Database, Described, Error};
 
 mod guard;
+mod logging;
 mod show;
 mod signals;
 
 use guard::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
+use logging::init_logging;
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
 
 /// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
@@ -239,9 +241,16 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
     let mut cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error quotes the arguments: each line escaped.
+            for line in e.render().to_string().lines() {
+                eprintln!("{}", crate::escape(line));
+            }
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     if cli.lock_wait.is_none() {
@@ -255,7 +264,10 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         }
     }
     init_logging(cli.verbose);
-    let history = History::of::<M>();
+    let history = match cli.database_schema.as_deref() {
+        Some(schema) => History::of::<M>().in_schema(schema),
+        None => History::of::<M>(),
+    };
     let mut secrets: Vec<String> = Vec::new();
     let outcome = crate::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
     let result = match outcome {
@@ -269,43 +281,6 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
             eprintln!("error: {}", crate::one_line(&e, &secrets));
             ExitCode::from(1)
         }
-    }
-}
-
-fn init_logging(verbose: bool) {
-    let filter = if verbose {
-        "migration_core=info,sqlx::query=info"
-    } else {
-        "migration_core=info"
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .event_format(Lines)
-        .try_init();
-}
-
-/// Progress as plain lines on stderr; a warning starts with `warning: `,
-/// as the CLI's own warnings do.
-struct Lines;
-
-impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Lines
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
-        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        if *event.metadata().level() == tracing::Level::WARN {
-            writer.write_str("warning: ")?;
-        }
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
     }
 }
 
@@ -446,7 +421,7 @@ async fn execute(
         }
         Command::Current => {
             let state = runner::read_state(db, history).await?;
-            println!("{}", state.current().unwrap_or("none"));
+            println!("{}", crate::escape(state.current().unwrap_or("none")));
             return Ok(());
         }
         Command::Fresh { yes } => {

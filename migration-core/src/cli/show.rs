@@ -143,7 +143,7 @@ pub(super) async fn status(
 ) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
     if let Err(damage) = state.refuse_damage(history) {
-        eprintln!("warning: {damage}");
+        eprintln!("warning: {}", crate::escape(&damage.to_string()));
     }
     let mut checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     if !checksum::edited(&checks).is_empty() {
@@ -151,12 +151,12 @@ pub(super) async fn status(
         if let Err(foreign @ Error::Foreign { .. }) =
             runner::refuse_foreign(db, history, &state).await
         {
-            eprintln!("warning: {foreign}");
+            eprintln!("warning: {}", crate::escape(&foreign.to_string()));
             checks.clear();
         }
     }
     for entry in checksum::edited(&checks) {
-        eprintln!("warning: {}", checksum::warning(entry));
+        eprintln!("warning: {}", crate::escape(&checksum::warning(entry)));
     }
     let verdict = |name: &str| checks.iter().find(|e| e.name == name).map(|e| &e.verdict);
     let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
@@ -186,12 +186,12 @@ pub(super) async fn status(
                     _ => "",
                 };
                 match at {
-                    Some(at) => println!("{name:width$}  applied  {at}{edited}"),
-                    None => println!("{name:width$}  pending"),
+                    Some(at) => println!("{}  applied  {at}{edited}", pad(name, width)),
+                    None => println!("{}  pending", pad(name, width)),
                 }
             }
             for name in &state.unknown {
-                println!("{name:width$}  applied  (unknown to this binary)");
+                println!("{}  applied  (unknown to this binary)", pad(name, width));
             }
         }
         Format::Json => {
@@ -206,6 +206,7 @@ pub(super) async fn status(
                             Verdict::Matches => "matches",
                             Verdict::Edited { .. } => "edited",
                             Verdict::NotRecorded => "not recorded",
+                            Verdict::Blank => "blank",
                             Verdict::Unknown => "unknown",
                         }),
                     })
@@ -266,9 +267,10 @@ pub(super) async fn verify(
                 checksum::short(now)
             ),
             Verdict::NotRecorded => "no checksum recorded".to_owned(),
+            Verdict::Blank => "blank checksum recorded".to_owned(),
             Verdict::Unknown => "cannot be rendered without a database".to_owned(),
         };
-        println!("{:width$}  {said}", entry.name);
+        println!("{}  {said}", pad(&entry.name, width));
     }
     let edited: Vec<String> = checksum::edited(&checks)
         .into_iter()
@@ -276,6 +278,14 @@ pub(super) async fn verify(
         .collect();
     if !edited.is_empty() {
         return Err(Error::Edited { names: edited });
+    }
+    let blank: Vec<String> = checks
+        .iter()
+        .filter(|e| e.verdict == Verdict::Blank)
+        .map(|e| e.name.clone())
+        .collect();
+    if !blank.is_empty() {
+        return Err(Error::BlankChecksum { names: blank });
     }
     let count = |verdict: Verdict| checks.iter().filter(|e| e.verdict == verdict).count();
     let unrecorded = count(Verdict::NotRecorded);
@@ -326,9 +336,13 @@ pub(super) async fn autogenerate(
             pending: pending.into_iter().map(str::to_owned).collect(),
         });
     }
-    let have = crate::catalog::Catalog::read(db, &[history.table(), crate::adopt::ALEMBIC_TABLE])
-        .await
-        .map_err(Error::db("reading the catalog"))?;
+    let have = crate::catalog::Catalog::read_schema(
+        db,
+        history.schema(),
+        &[history.table(), crate::adopt::ALEMBIC_TABLE],
+    )
+    .await
+    .map_err(Error::db("reading the catalog"))?;
     let want = crate::check::entity_catalog(db, entities).await?;
     let Some(source) = crate::autogen::migration_source(&have, &want) else {
         eprintln!(
@@ -370,7 +384,7 @@ pub(super) async fn check(
         return Ok(());
     }
     for line in &report.differences {
-        println!("{line}");
+        println!("{}", crate::escape(line));
     }
     Err(Error::EntityDrift {
         differences: report.differences,
@@ -471,4 +485,9 @@ fn iso8601(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// `name` escaped ([`crate::escape`]) and padded to `width` characters.
+fn pad(name: &str, width: usize) -> String {
+    format!("{:width$}", crate::escape(name))
 }

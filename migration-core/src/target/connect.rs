@@ -30,7 +30,7 @@ impl Target {
             .test_before_acquire(false)
             .sqlx_logging(log_statements)
             .sqlx_logging_level(log::LevelFilter::Info);
-        let schema = schema.filter(|s| !s.is_empty());
+        // `-s ''` is refused, not taken for "no schema given".
         if let Some(schema) = schema {
             check_schema_name(schema).map_err(|reason| Error::InvalidSchemaName { reason })?;
         }

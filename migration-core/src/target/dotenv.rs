@@ -12,9 +12,9 @@ pub(super) const DOTENV: &str = ".env";
 const DOTENV_MAX_BYTES: u64 = 64 * 1024;
 
 /// The variables of the `.env` file at `path`, or `None` when there is none.
-/// Lines that do not parse are skipped, as before; a file that cannot be read
-/// (a directory, a named pipe, a device, too large, not UTF-8, unreadable, a
-/// dangling link) is an error naming it, at once.
+/// A file that cannot be read (a directory, a named pipe, a device, too
+/// large, not UTF-8, unreadable, a dangling link) or holds a line that does
+/// not parse is an error naming it, at once.
 pub(super) fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, String)>>, Error> {
     use std::io::Read;
     let unreadable = |source: std::io::Error| Error::Io {
@@ -51,26 +51,86 @@ pub(super) fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, 
 }
 
 /// The variables of a `.env` file's `bytes` (of which at most one more than
-/// [`DOTENV_MAX_BYTES`] were read); lines that do not parse are skipped.
+/// [`DOTENV_MAX_BYTES`] were read). A UTF-8 byte-order mark is skipped;
+/// UTF-16 text, a line that does not parse and a quote left open are errors
+/// naming the line, so a variable is never silently missed.
 fn dotenv_vars(bytes: &[u8]) -> Result<Vec<(String, String)>, std::io::Error> {
+    let invalid = |line: usize, why: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("line {line}: {why}"),
+        )
+    };
     if bytes.len() as u64 > DOTENV_MAX_BYTES {
         return Err(std::io::Error::other(format!(
             "larger than {} KiB",
             DOTENV_MAX_BYTES / 1024
         )));
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(invalid(1, "UTF-16 text; save it as UTF-8"));
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Some(nul) = bytes.iter().position(|b| *b == 0) {
+        let line = line_of(bytes, nul);
+        return Err(invalid(
+            line,
+            "a NUL byte (UTF-16 text?); save it as UTF-8 text",
         ));
     }
-    Ok(dotenvy::from_read_iter(bytes)
-        .filter_map(Result::ok)
-        .collect())
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            ));
+        }
+    };
+    let mut vars = Vec::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok(pair) => vars.push(pair),
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let number = line_starting(text, &line);
+                // The parser reads on to the end of the file looking for
+                // the closing quote.
+                let open_quote = line.contains('\n')
+                    || line.matches('\'').count() % 2 == 1
+                    || line.matches('"').count() % 2 == 1;
+                let why = if open_quote {
+                    "a quote is not closed"
+                } else {
+                    "not a VARIABLE=value line"
+                };
+                return Err(invalid(number, why));
+            }
+            Err(e) => return Err(invalid(1, &e.to_string())),
+        }
+    }
+    Ok(vars)
+}
+
+/// The 1-based line of `bytes` holding the byte at `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The 1-based line of `text` where `chunk` (one line or more, as the
+/// parser gave it back) starts.
+fn line_starting(text: &str, chunk: &str) -> usize {
+    let first = chunk.lines().next().unwrap_or_default();
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if text[offset..].starts_with(chunk) || line.trim_end_matches(['\n', '\r']) == first {
+            return index + 1;
+        }
+        offset += line.len();
+    }
+    1
 }
 
 #[cfg(test)]
@@ -109,15 +169,44 @@ mod tests {
     }
 
     #[test]
-    fn lines_that_do_not_parse_are_skipped() {
+    fn a_line_that_does_not_parse_is_refused_naming_it() {
         assert_eq!(
-            vars(
-                "not a variable\n\
-                 DATABASE_URL=postgres://h/x\n\
-                 BAD KEY=1\n\
-                 UNCLOSED='abc\n"
-            ),
+            vars("# urls\nnot a variable\nDATABASE_URL=postgres://h/x\n"),
+            Err("line 2: not a VARIABLE=value line".to_owned())
+        );
+        assert_eq!(
+            vars("DATABASE_URL=postgres://h/x\nBAD KEY=1\n"),
+            Err("line 2: not a VARIABLE=value line".to_owned())
+        );
+        assert_eq!(
+            vars("A=1\n\nDATABASE_URL='postgres://h/x\nB=2\n"),
+            Err("line 3: a quote is not closed".to_owned())
+        );
+        assert_eq!(
+            vars("DATABASE_URL=\"postgres://h/x"),
+            Err("line 1: a quote is not closed".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_utf16_refused() {
+        assert_eq!(
+            dotenv_vars(b"\xef\xbb\xbfDATABASE_URL=postgres://h/x\n").map_err(|e| e.to_string()),
             pairs(&[("DATABASE_URL", "postgres://h/x")])
+        );
+        let utf16le: Vec<u8> = "DATABASE_URL=postgres://h/x\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(
+            dotenv_vars(&utf16le).map_err(|e| e.to_string()),
+            Err("line 1: a NUL byte (UTF-16 text?); save it as UTF-8 text".to_owned())
+        );
+        let mut with_bom = vec![0xff, 0xfe];
+        with_bom.extend_from_slice(&utf16le);
+        assert_eq!(
+            dotenv_vars(&with_bom).map_err(|e| e.to_string()),
+            Err("line 1: UTF-16 text; save it as UTF-8".to_owned())
         );
     }
 

@@ -4,7 +4,8 @@
 //! The URL comes from, first found wins: the `-u/--database-url` flag; the
 //! database's own variable (`SKETCH2BIM_DATABASE_URL`, `ASK_DATABASE_URL`);
 //! `DATABASE_URL`; the same two names in a `.env` file in the working
-//! directory; else a SQLite file in the working directory.
+//! directory; else, when there is no `.env`, a SQLite file in the working
+//! directory (a `.env` that names neither is an error).
 //!
 //! - `options`: the URL parameters read or checked before connecting;
 //! - `sqlite`: where a SQLite URL keeps its database;
@@ -181,6 +182,12 @@ impl Target {
                     return Target::parse_set(url, Origin::DotEnv(name));
                 }
             }
+            // A `.env` is there to configure the run: falling through to a
+            // new SQLite file would migrate the wrong database, silently.
+            return Err(Error::DotEnvWithoutUrl {
+                url_env: database.url_env,
+                sqlite_file: database.default_sqlite_file,
+            });
         }
         Target::parse(
             &format!("sqlite://{}?mode=rwc", database.default_sqlite_file),

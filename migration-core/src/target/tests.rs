@@ -170,7 +170,21 @@ fn without_any_setting_the_default_sqlite_file_is_used() {
     );
     assert_eq!(
         resolved(None, &[], Some(&[("OTHER_URL", "postgres://h/x")])),
-        found(Origin::DefaultSqlite, "sqlite://shop.sqlite?mode=rwc")
+        Err(
+            ".env in the working directory sets neither SHOP_DATABASE_URL nor DATABASE_URL; \
+             set one of them in it to the database's URL, or pass -u (the SQLite file \
+             shop.sqlite is used only where there is no .env)"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        resolved(None, &[], Some(&[])),
+        Err(
+            ".env in the working directory sets neither SHOP_DATABASE_URL nor DATABASE_URL; \
+             set one of them in it to the database's URL, or pass -u (the SQLite file \
+             shop.sqlite is used only where there is no .env)"
+                .to_owned()
+        )
     );
     let target = Target::resolve_from(
         &DATABASE,

@@ -16,6 +16,15 @@ pub(super) fn check_root_cert(path: &std::path::Path) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
+    // A named pipe would block the open until something writes to it, and
+    // a device has no end: only a regular file is read.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(error(std::io::Error::other(
+            "not a regular file (a directory, named pipe, socket or device)",
+        )));
+    }
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_ROOT_CERT_BYTES).read_to_string(&mut text))

@@ -319,8 +319,8 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
             "-- the bookkeeping table's checksum column (up)".to_owned(),
             match backend {
                 Backend::Postgres => {
-                    "ALTER TABLE IF EXISTS \"seaql_migrations\" ADD COLUMN IF NOT EXISTS checksum \
-                     varchar;"
+                    "ALTER TABLE IF EXISTS \"public\".\"seaql_migrations\" ADD COLUMN IF NOT \
+                     EXISTS checksum varchar;"
                 }
                 Backend::Sqlite => "ALTER TABLE \"seaql_migrations\" ADD COLUMN checksum varchar;",
             }
@@ -392,18 +392,20 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
         &[
             "-- adoption of Alembic revision 005 (up)",
             "BEGIN;",
-            "ALTER TABLE IF EXISTS \"seaql_migrations\" ADD COLUMN IF NOT EXISTS checksum varchar;",
+            "ALTER TABLE IF EXISTS \"public\".\"seaql_migrations\" ADD COLUMN IF NOT EXISTS \
+             checksum varchar;",
         ],
         "{dry:#?}"
     );
     assert!(
-        lines[3].starts_with("CREATE TABLE IF NOT EXISTS \"seaql_migrations\""),
+        lines[3].starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"seaql_migrations\""),
         "{dry:#?}"
     );
     let insert = lines[4];
     assert!(
         insert.starts_with(
-            "INSERT INTO \"seaql_migrations\" (version, applied_at, checksum) SELECT column1, "
+            "INSERT INTO \"public\".\"seaql_migrations\" (version, applied_at, checksum) \
+             SELECT column1, "
         ),
         "{dry:#?}"
     );

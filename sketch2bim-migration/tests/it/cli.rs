@@ -195,8 +195,10 @@ async fn dry_run_changes_nothing(backend: Backend) {
     assert_eq!(lines.remove(0), "-- m003_add_batch_id_to_jobs (up)");
     match backend {
         Backend::Postgres => {
-            // Then its lock wait and the name it goes by while it runs.
+            // Then its schema alone on its search path, its lock wait and
+            // the name it goes by while it runs.
             assert_eq!(lines.remove(0), "BEGIN;");
+            assert_eq!(lines.remove(0), "SET LOCAL search_path TO \"public\";");
             assert_eq!(lines.remove(0), "SET LOCAL lock_timeout = '2000ms';");
             assert_eq!(
                 lines.remove(0),
@@ -234,10 +236,16 @@ async fn dry_run_changes_nothing(backend: Backend) {
         lines[1],
         r#"CREATE INDEX "ix_jobs_batch_id" ON "jobs" ("batch_id");"#
     );
+    // On PostgreSQL the bookkeeping table is named with its schema.
+    let table = match backend {
+        Backend::Postgres => r#""public"."seaql_migrations""#,
+        Backend::Sqlite => r#""seaql_migrations""#,
+    };
     assert!(
-        lines[2].starts_with(
-            r#"INSERT INTO "seaql_migrations" (version, applied_at, checksum) VALUES ('m003_add_batch_id_to_jobs', "#
-        ),
+        lines[2].starts_with(&format!(
+            "INSERT INTO {table} (version, applied_at, checksum) VALUES \
+             ('m003_add_batch_id_to_jobs', "
+        )),
         "{plan:#?}"
     );
     // The checksum it records is the one of the statements above (and of
@@ -256,6 +264,7 @@ async fn dry_run_changes_nothing(backend: Backend) {
     match backend {
         Backend::Postgres => expected.extend([
             "BEGIN;",
+            "SET LOCAL search_path TO \"public\";",
             "SET LOCAL lock_timeout = '2000ms';",
             "SET LOCAL application_name = 'migrating m002_add_legend_to_jobs';",
         ]),
@@ -265,10 +274,11 @@ async fn dry_run_changes_nothing(backend: Backend) {
              WHERE version = 'm002_add_legend_to_jobs';",
         ]),
     }
+    let delete = format!("DELETE FROM {table} WHERE version = 'm002_add_legend_to_jobs';");
     expected.extend([
         r#"ALTER TABLE "jobs" DROP COLUMN "legend_detected";"#,
         r#"ALTER TABLE "jobs" DROP COLUMN "legend_data";"#,
-        r#"DELETE FROM "seaql_migrations" WHERE version = 'm002_add_legend_to_jobs';"#,
+        &delete,
         "COMMIT;",
         "",
     ]);
@@ -1184,8 +1194,9 @@ fn generate_writes_the_next_migration_and_registers_it() {
     assert_eq!(
         refused.stderr_lines(),
         vec![
-            "error: invalid migration name 'Add Notes': use lowercase letters, digits and \
-             underscores, e.g. add_notes_to_jobs"
+            "error: invalid migration name 'Add Notes': use snake_case words (lowercase \
+             letters and digits, starting with a letter, joined by single underscores), e.g. \
+             add_notes_to_jobs"
         ]
     );
 }

@@ -226,7 +226,7 @@ async fn the_dry_run_of_a_migration_outside_a_transaction_has_no_begin_or_commit
     );
     assert!(
         statements[2].starts_with(
-            "INSERT INTO \"seaql_migrations\" (version, applied_at, checksum) VALUES \
+            "INSERT INTO \"public\".\"seaql_migrations\" (version, applied_at, checksum) VALUES \
              ('m002_unique_code_concurrently', "
         ),
         "{statements:#?}"
