@@ -4,9 +4,17 @@ mod cli;
 mod history;
 
 use migration_core::runner::History;
+use std::sync::OnceLock;
+use test_support::migrations::Migrations;
 
 fn history() -> History {
     History::of::<ask_migration::Migrator>()
+}
+
+/// The ASK migrations, as every test here counts and names them.
+fn migrations() -> &'static Migrations {
+    static MIGRATIONS: OnceLock<Migrations> = OnceLock::new();
+    MIGRATIONS.get_or_init(Migrations::of::<ask_migration::Migrator>)
 }
 
 #[tokio::test]

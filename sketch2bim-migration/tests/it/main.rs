@@ -15,9 +15,17 @@ mod outside_transaction;
 mod pooler;
 
 use migration_core::runner::History;
+use std::sync::OnceLock;
+use test_support::migrations::Migrations;
 
 fn history() -> History {
     History::of::<sketch2bim_migration::Migrator>()
+}
+
+/// The Sketch2BIM migrations, as every test here counts and names them.
+fn migrations() -> &'static Migrations {
+    static MIGRATIONS: OnceLock<Migrations> = OnceLock::new();
+    MIGRATIONS.get_or_init(Migrations::of::<sketch2bim_migration::Migrator>)
 }
 
 #[tokio::test]
