@@ -13,7 +13,16 @@ use platform_api::AppState;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use test_support::TestDb;
+use test_support::migrations::Migrations;
 use tower::ServiceExt;
+
+/// The migrations of each database, as the service's binaries know them.
+fn migrations() -> (Migrations, Migrations) {
+    (
+        Migrations::of::<ask_migration::Migrator>(),
+        Migrations::of::<sketch2bim_migration::Migrator>(),
+    )
+}
 
 /// `GET path`, handled by the service's router in this process.
 async fn get(app: &Router, path: &str) -> (u16, Value) {
@@ -70,18 +79,23 @@ async fn startup_migrates_both_databases_and_health_reports_head() {
     let (ask, sketch2bim) = (TestDb::postgres().await, TestDb::postgres().await);
     let state = state(&ask, &sketch2bim).await;
     let reports = platform_api::migrate(&state, true).await.expect("migrate");
-    assert_eq!(reports[0].applied, vec!["m001_initial_schema"]);
-    assert_eq!(reports[1].applied.len(), 10);
+    let (ask_migrations, sketch2bim_migrations) = migrations();
+    assert_eq!(reports[0].applied, ask_migrations.names());
+    assert_eq!(reports[1].applied, sketch2bim_migrations.names());
     let app = platform_api::router(state);
     let (status, body) = get(&app, "/health").await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
         json!({
-            "ask": {"current": "m001_initial_schema", "head": "m001_initial_schema", "pending": 0},
+            "ask": {
+                "current": ask_migrations.head(),
+                "head": ask_migrations.head(),
+                "pending": 0
+            },
             "sketch2bim": {
-                "current": "m010_remove_reader_type_column",
-                "head": "m010_remove_reader_type_column",
+                "current": sketch2bim_migrations.head(),
+                "head": sketch2bim_migrations.head(),
                 "pending": 0
             }
         })
@@ -178,11 +192,20 @@ async fn with_auto_run_off_the_binary_serves_and_reports_pending() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(health.0, 200);
+    let (ask_migrations, sketch2bim_migrations) = migrations();
     assert_eq!(
         health.1,
         json!({
-            "ask": {"current": null, "head": "m001_initial_schema", "pending": 1},
-            "sketch2bim": {"current": null, "head": "m010_remove_reader_type_column", "pending": 10}
+            "ask": {
+                "current": null,
+                "head": ask_migrations.head(),
+                "pending": ask_migrations.len()
+            },
+            "sketch2bim": {
+                "current": null,
+                "head": sketch2bim_migrations.head(),
+                "pending": sketch2bim_migrations.len()
+            }
         })
     );
     for (name, test_db) in [("ask", &ask), ("sketch2bim", &sketch2bim)] {

@@ -8,6 +8,7 @@ use std::process::Command;
 use sea_orm::ConnectionTrait;
 use test_support::TestDb;
 use test_support::cli::{WorkDir, cli};
+use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
@@ -53,18 +54,18 @@ sqlx-core = {{ path = "{ws}/vendor/sqlx-core" }}
     .expect("write Cargo.toml");
 }
 
-/// `up` applied the generated migration alone and says where it left the
-/// database.
-fn assert_applied_m011(up: &test_support::cli::Run) {
+/// `up` applied the generated migration `name` alone and says where it left
+/// the database.
+fn assert_applied_alone(up: &test_support::cli::Run, name: &str) {
     let lines = up.stderr_lines();
     assert_eq!(lines.len(), 2, "{up:#?}");
     assert!(
-        lines[0].starts_with("applied m011_restore_referrals ("),
+        lines[0].starts_with(&format!("applied {name} (")),
         "{up:#?}"
     );
     assert!(
         lines[1].starts_with("sketch2bim: applied 1 migration in ")
-            && lines[1].ends_with("; at m011_restore_referrals (head)"),
+            && lines[1].ends_with(&format!("; at {name} (head)")),
         "{up:#?}"
     );
 }
@@ -75,7 +76,17 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
     let db = test_db.connect().await;
     let dir = WorkDir::new();
     let url = test_db.url();
+    let migrations = Migrations::of::<sketch2bim_migration::Migrator>();
+    // Generated migrations take the number after the newest one.
+    let generated_name = migrations.next_name("restore_referrals");
+    let with_generated: Vec<String> = migrations
+        .names()
+        .into_iter()
+        .map(str::to_owned)
+        .chain([generated_name.clone()])
+        .collect();
     cli(BIN, &dir, url, &["up"]).ok();
+    let tables = catalog(&db).await.tables.len();
     // The entities now have one table and one column more than the database.
     db.execute_unprepared("DROP TABLE referrals; ALTER TABLE jobs DROP COLUMN sketchup_url")
         .await
@@ -99,7 +110,7 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
         ],
     )
     .ok();
-    let file = probe.join("src").join("m011_restore_referrals.rs");
+    let file = probe.join("src").join(format!("{generated_name}.rs"));
     assert_eq!(generated.stdout, format!("created {}\n", file.display()));
     let source = std::fs::read_to_string(&file).expect("the migration");
     assert!(source.starts_with(
@@ -139,18 +150,16 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
     let probe_bin = probe_bin.to_str().expect("a UTF-8 path");
 
     let up = cli(probe_bin, &dir, url, &["up"]).ok();
-    assert_applied_m011(&up);
-    let names = applied_names(&db).await;
-    assert_eq!(names.len(), 11, "{names:#?}");
-    assert_eq!(names[10], "m011_restore_referrals");
+    assert_applied_alone(&up, &generated_name);
+    assert_eq!(applied_names(&db).await, with_generated);
     let check = cli(probe_bin, &dir, url, &["check"]).ok();
     assert_eq!(
         check.stderr,
-        "sketch2bim: the database matches the entities (9 tables)\n"
+        format!("sketch2bim: the database matches the entities ({tables} tables)\n")
     );
 
     cli(probe_bin, &dir, url, &["down"]).ok();
-    assert_eq!(applied_names(&db).await.len(), 10);
+    assert_eq!(applied_names(&db).await, migrations.names());
     let diff = catalog(&db).await.diff(&before, true);
     assert!(
         diff.is_empty(),
@@ -159,10 +168,8 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
 
     // At head with nothing to do, no file is written.
     let up = cli(probe_bin, &dir, url, &["up"]).ok();
-    assert_applied_m011(&up);
-    let names = applied_names(&db).await;
-    assert_eq!(names.len(), 11, "{names:#?}");
-    assert_eq!(names[10], "m011_restore_referrals");
+    assert_applied_alone(&up, &generated_name);
+    assert_eq!(applied_names(&db).await, with_generated);
     let none = cli(
         probe_bin,
         &dir,
@@ -174,5 +181,6 @@ async fn autogenerate_restores_what_the_entities_have_and_reverses() {
         none.stderr,
         "sketch2bim: the database already matches the entities; no migration written\n"
     );
-    assert!(!probe.join("src").join("m012_again.rs").exists());
+    let again = format!("m{:03}_again.rs", migrations.next_number() + 1);
+    assert!(!probe.join("src").join(again).exists());
 }

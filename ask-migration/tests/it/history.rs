@@ -4,19 +4,22 @@
 use migration_core::runner::{self, Goal, History, RunOptions};
 use sea_orm::DatabaseConnection;
 use test_support::cli::{WorkDir, cli};
+use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
+use crate::migrations;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ask-migration");
 
-/// A Sketch2BIM database with `steps` migrations, built by its runner.
-async fn sketch2bim_database(backend: Backend, steps: u32) -> (TestDb, DatabaseConnection) {
+/// A Sketch2BIM database migrated as far as `goal`, built by its runner.
+async fn sketch2bim_database(backend: Backend, goal: Goal) -> (TestDb, DatabaseConnection) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     runner::up(
         &db,
         &History::of::<sketch2bim_migration::Migrator>(),
-        &Goal::Steps(steps),
+        &goal,
         &RunOptions::default(),
     )
     .await
@@ -42,22 +45,29 @@ async fn refused(db: &DatabaseConnection, url: &str, commands: &[&[&str]], expec
     }
 }
 
-const LATER: &str = "m002_add_legend_to_jobs, m003_add_batch_id_to_jobs, \
-                     m004_add_iterations_variations_referrals, m005_add_sketchup_url, \
-                     m006_remove_api_keys, m007_add_subscription_expires_at, \
-                     m008_add_subscription_fields, m009_add_project_type_to_jobs, \
-                     m010_remove_reader_type_column";
+/// The Sketch2BIM migrations this binary does not know: every one but the
+/// first, whose name both histories share.
+fn later() -> String {
+    let ask = migrations().names();
+    Migrations::of::<sketch2bim_migration::Migrator>()
+        .names()
+        .into_iter()
+        .filter(|name| !ask.contains(name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 async fn a_migrated_sketch2bim_database(backend: Backend) {
-    let (test_db, db) = sketch2bim_database(backend, 10).await;
+    let (test_db, db) = sketch2bim_database(backend, Goal::All).await;
     let url = test_db.url();
+    let later = later();
     refused(
         &db,
         url,
         &[&["fresh"]],
         &format!(
             "error: fresh would drop every table of a database whose history is not this \
-             binary's (it records {LATER} unknown to this binary); run it again with --yes if \
+             binary's (it records {later} unknown to this binary); run it again with --yes if \
              that is what you want"
         ),
     )
@@ -73,7 +83,7 @@ async fn a_migrated_sketch2bim_database(backend: Backend) {
             &["reset", "--yes"],
         ],
         &format!(
-            "error: the database is ahead of this binary: it records {LATER} unknown to it; \
+            "error: the database is ahead of this binary: it records {later} unknown to it; \
              deploy a binary that has them"
         ),
     )
@@ -92,7 +102,7 @@ async fn ask_fresh_on_a_migrated_sketch2bim_database_needs_yes_on_sqlite() {
 
 #[tokio::test]
 async fn a_sketch2bim_database_at_its_first_migration_is_another_history() {
-    let (test_db, db) = sketch2bim_database(Backend::Postgres, 1).await;
+    let (test_db, db) = sketch2bim_database(Backend::Postgres, Goal::Steps(1)).await;
     let url = test_db.url();
     // Both histories start with m001_initial_schema: the catalog tells them apart.
     refused(
@@ -124,9 +134,17 @@ async fn a_sketch2bim_database_at_its_first_migration_is_another_history() {
     .await;
     let dir = WorkDir::new();
     assert_eq!(applied_names(&db).await, vec!["m001_initial_schema"]);
-    // --yes rebuilds it as an ASK database.
+    // --yes rebuilds it as an ASK database: the one a fresh `up` builds.
     cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
-    assert_eq!(applied_names(&db).await, vec!["m001_initial_schema"]);
+    assert_eq!(applied_names(&db).await, migrations().names());
     let tables: Vec<String> = catalog(&db).await.column_names().into_keys().collect();
-    assert_eq!(tables, vec!["groq_usage", "payments", "users"]);
+    for table in ["groq_usage", "payments", "users"] {
+        assert!(tables.iter().any(|t| t == table), "{tables:?}");
+    }
+    let ask = TestDb::postgres().await;
+    cli(BIN, &dir, ask.url(), &["up"]).ok();
+    let diff = catalog(&db)
+        .await
+        .diff(&catalog(&ask.connect().await).await, true);
+    assert!(diff.is_empty(), "{diff:#?}");
 }

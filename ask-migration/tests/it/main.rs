@@ -4,6 +4,8 @@ mod cli;
 mod history;
 
 use migration_core::runner::History;
+use std::sync::OnceLock;
+use test_support::migrations::Migrations;
 
 /// A row of every ASK table, read through the entities.
 fn read_back(db: &sea_orm::DatabaseConnection) -> test_support::walk::Reading<'_> {
@@ -12,6 +14,12 @@ fn read_back(db: &sea_orm::DatabaseConnection) -> test_support::walk::Reading<'_
 
 fn history() -> History {
     History::of::<ask_migration::Migrator>()
+}
+
+/// The ASK migrations, as every test here counts and names them.
+fn migrations() -> &'static Migrations {
+    static MIGRATIONS: OnceLock<Migrations> = OnceLock::new();
+    MIGRATIONS.get_or_init(Migrations::of::<ask_migration::Migrator>)
 }
 
 #[tokio::test]

@@ -2,14 +2,22 @@
 //! with rows in them, through the binary and the startup API; and refusing
 //! what cannot be adopted safely, changing nothing.
 
-use migration_core::runner::{History, RunOptions};
+use migration_core::runner::RunOptions;
 use sea_orm::DatabaseConnection;
 use test_support::cli::{Run, WorkDir, cli};
 use test_support::db::{bookkeeping_rows, exec, strings};
+use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
 use test_support::{TestDb, alembic};
 
+use crate::migrations;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+
+/// The bookkeeping rows of a database at head: one per migration.
+fn rows_at_head() -> i64 {
+    i64::try_from(migrations().len()).expect("a count")
+}
 
 /// The catalog of a database freshly migrated to head.
 async fn fresh_head() -> migration_core::catalog::Catalog {
@@ -42,8 +50,8 @@ async fn adopts_at(revision: usize) {
     let dir = WorkDir::new();
     let url = test_db.url();
     let rev = format!("{revision:03}");
-    let names = History::of::<sketch2bim_migration::Migrator>();
-    let names = names.names();
+    let names = migrations().names();
+    let width = migrations().width();
 
     // Reading commands see the Alembic revision and write nothing.
     let status = cli(BIN, &dir, url, &["status"]).ok();
@@ -51,7 +59,7 @@ async fn adopts_at(revision: usize) {
     assert_eq!(
         lines[revision - 1],
         format!(
-            "{:<40}  applied  by Alembic (revision {rev}; recorded by the next up)",
+            "{:<width$}  applied  by Alembic (revision {rev}; recorded by the next up)",
             names[revision - 1]
         )
     );
@@ -72,19 +80,26 @@ async fn adopts_at(revision: usize) {
         format!("adopted the Alembic-built database at revision {rev}: recorded {span} as applied"),
         "{up:#?}"
     );
-    let pending = 10 - revision;
+    let pending = names.len() - revision;
     let summary = if pending == 0 {
         format!("sketch2bim: adopted Alembic revision {rev} in ")
     } else {
         format!(
-            "sketch2bim: adopted Alembic revision {rev}, applied {pending} migration{} in ",
-            if pending == 1 { "" } else { "s" }
+            "sketch2bim: adopted Alembic revision {rev}, applied {} in ",
+            Migrations::count(pending)
         )
     };
     assert_eq!(up.stderr_lines().len(), 2 + pending, "{up:#?}");
+    for (line, name) in up.stderr_lines()[1..=pending]
+        .iter()
+        .zip(&names[revision..])
+    {
+        assert!(line.starts_with(&format!("applied {name} (")), "{up:#?}");
+    }
     let last = up.stderr_lines()[1 + pending];
+    let at_head = format!("; at {} (head)", migrations().head());
     assert!(
-        last.starts_with(&summary) && last.ends_with("; at m010_remove_reader_type_column (head)"),
+        last.starts_with(&summary) && last.ends_with(&at_head),
         "{up:#?}"
     );
     assert_eq!(applied_names(&db).await, names);
@@ -135,12 +150,11 @@ async fn adopts_at(revision: usize) {
     let again = again.stderr_lines();
     assert_eq!(again.len(), 1, "{again:#?}");
     assert!(
-        again[0].starts_with("sketch2bim: nothing to do in ")
-            && again[0].ends_with("; at m010_remove_reader_type_column (head)"),
+        again[0].starts_with("sketch2bim: nothing to do in ") && again[0].ends_with(&at_head),
         "{again:#?}"
     );
     cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
-    assert_eq!(applied_names(&db).await, names[..9].to_vec());
+    assert_eq!(applied_names(&db).await, names[..names.len() - 1].to_vec());
     cli(BIN, &dir, url, &["up"]).ok();
     assert_eq!(applied_names(&db).await, names);
     assert!(catalog(&db).await.diff(&head, true).is_empty());
@@ -179,17 +193,16 @@ async fn the_startup_api_adopts_and_says_so() {
     .await
     .expect("startup migration");
     assert_eq!(report.adopted.as_deref(), Some("008"));
-    assert_eq!(
-        report.applied,
-        vec![
-            "m009_add_project_type_to_jobs",
-            "m010_remove_reader_type_column"
-        ]
-    );
+    // Everything after m008: m009, m010 and whatever came after them.
+    let after_008 = &migrations().names()[8..];
+    assert_eq!(report.applied, after_008);
     assert_eq!(
         report.to_string(),
-        "sketch2bim: adopted Alembic revision 008; applied m009_add_project_type_to_jobs, \
-         m010_remove_reader_type_column; at m010_remove_reader_type_column"
+        format!(
+            "sketch2bim: adopted Alembic revision 008; applied {}; at {}",
+            after_008.join(", "),
+            migrations().head()
+        )
     );
 }
 
@@ -253,7 +266,8 @@ async fn a_hand_modified_schema_is_refused_with_its_differences() {
     alembic::build(&db, "sketch2bim", 5).await;
     exec(
         &db,
-        "ALTER TABLE jobs ADD COLUMN notes text; ALTER TABLE users DROP COLUMN last_login; \
+        "ALTER TABLE jobs ADD COLUMN zz_scratch_notes text; \
+         ALTER TABLE users DROP COLUMN last_login; \
          ALTER TABLE payments ALTER COLUMN currency SET DEFAULT 'inr'",
     )
     .await;
@@ -268,7 +282,8 @@ async fn a_hand_modified_schema_is_refused_with_its_differences() {
              (changed by hand?): column payments.currency: has character varying DEFAULT \
              'inr'::character varying, expected character varying DEFAULT \
              'usd'::character varying; missing column users.last_login; unexpected column \
-             jobs.notes; nothing was changed (`adopt --accept-differences` takes it over as it is)"
+             jobs.zz_scratch_notes; nothing was changed (`adopt --accept-differences` takes it \
+             over as it is)"
         ],
         "{up:#?}"
     );
@@ -308,7 +323,8 @@ async fn alembic_version_is_dropped_only_on_request_after_adoption() {
             .contains("sketch2bim: adopted Alembic revision 010 in "),
         "{adopt:#?}"
     );
-    assert_eq!(bookkeeping_rows(&db).await, 10);
+    // Adopting records what Alembic applied, m001 … m010, and applies nothing.
+    assert_eq!(applied_names(&db).await, migrations().first(10));
     let dropped = cli(BIN, &dir, url, &["drop-alembic-version"]).ok();
     assert_eq!(dropped.stderr, "sketch2bim: dropped alembic_version\n");
     let again = cli(BIN, &dir, url, &["drop-alembic-version"]).ok();
@@ -346,7 +362,7 @@ async fn replicas_starting_together_adopt_once() {
         .filter(|r| r.stderr.contains("adopted Alembic revision 005"))
         .count();
     assert_eq!(adopted, 1, "{runs:#?}");
-    assert_eq!(bookkeeping_rows(&db).await, 10);
+    assert_eq!(bookkeeping_rows(&db).await, rows_at_head());
     assert_eq!(
         strings(
             &db,
@@ -395,7 +411,7 @@ async fn defaults_are_compared_as_the_database_evaluates_them() {
          m005_add_sketchup_url as applied",
         "{up:#?}"
     );
-    assert_eq!(bookkeeping_rows(&db).await, 10);
+    assert_eq!(bookkeeping_rows(&db).await, rows_at_head());
 }
 
 #[tokio::test]
@@ -442,7 +458,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
     seed(&db).await;
-    exec(&db, "ALTER TABLE jobs ADD COLUMN notes text").await;
+    exec(&db, "ALTER TABLE jobs ADD COLUMN zz_scratch_notes text").await;
     let dir = WorkDir::new();
     let url = test_db.url();
     let adopt = cli(BIN, &dir, url, &["adopt", "--accept-differences"]).ok();
@@ -450,7 +466,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
     assert_eq!(lines.len(), 3, "{adopt:#?}");
     assert_eq!(
         lines[0],
-        "warning: accepted difference: unexpected column jobs.notes"
+        "warning: accepted difference: unexpected column jobs.zz_scratch_notes"
     );
     assert_eq!(
         lines[1],
@@ -462,14 +478,17 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
         "{adopt:#?}"
     );
     assert!(
-        lines[2].ends_with("; at m005_add_sketchup_url, 5 migrations pending"),
+        lines[2].ends_with(&format!(
+            "; at m005_add_sketchup_url, {} pending",
+            Migrations::count(migrations().after("m005_add_sketchup_url"))
+        )),
         "{adopt:#?}"
     );
     assert_eq!(bookkeeping_rows(&db).await, 5);
     cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(bookkeeping_rows(&db).await, 10);
+    assert_eq!(bookkeeping_rows(&db).await, rows_at_head());
     assert_eq!(
-        strings(&db, "SELECT notes FROM jobs").await,
+        strings(&db, "SELECT zz_scratch_notes FROM jobs").await,
         vec![None],
         "the column accepted is kept, and so are the rows"
     );
@@ -553,8 +572,7 @@ async fn a_database_without_records_is_baselined_with_adopt_at() {
     );
 
     cli(BIN, &dir, url, &["up"]).ok();
-    let names = History::of::<sketch2bim_migration::Migrator>();
-    assert_eq!(applied_names(&db).await, names.names());
+    assert_eq!(applied_names(&db).await, migrations().names());
     assert!(catalog(&db).await.diff(&head, true).is_empty());
     assert_eq!(
         strings(&db, "SELECT id FROM jobs").await,

@@ -4,19 +4,23 @@
 //! bookkeeping table made before checksums were kept gets the column from the
 //! first run that records something, and sea-orm's own reader still reads it.
 
-use migration_core::runner::History;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use sea_orm_migration::MigratorTrait;
 use test_support::cli::{WorkDir, cli};
 use test_support::db::exec;
+use test_support::migrations::Migrations;
 use test_support::{Backend, TestDb, alembic};
+
+use crate::migrations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-/// Each migration's checksum as rendered for PostgreSQL. They change only if
-/// a migration's statements change: migrations are frozen history, so a
-/// change here is a new migration instead (or, after a dependency upgrade
-/// that renders different SQL, a reviewed `repair` in every database).
+/// The checksums of the migrations that replaced the Alembic history, as
+/// rendered for PostgreSQL. They change only if a migration's statements
+/// change: migrations are frozen history, so a change here is a new migration
+/// instead (or, after a dependency upgrade that renders different SQL, a
+/// reviewed `repair` in every database). Later migrations are checked against
+/// what this binary renders for them.
 const POSTGRES: [(&str, &str); 10] = [
     (
         "m001_initial_schema",
@@ -104,10 +108,53 @@ const SQLITE: [(&str, &str); 10] = [
     ),
 ];
 
-fn expected(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
+fn pinned(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
     match backend {
         Backend::Postgres => &POSTGRES,
         Backend::Sqlite => &SQLITE,
+    }
+}
+
+/// Every migration's checksum on `backend`, oldest first: the pinned one for
+/// the migrations that have one, what this binary renders for the later ones.
+async fn expected(backend: Backend) -> Vec<(String, String)> {
+    let db_backend = match backend {
+        Backend::Postgres => sea_orm::DbBackend::Postgres,
+        Backend::Sqlite => sea_orm::DbBackend::Sqlite,
+    };
+    let mut all = Vec::new();
+    for migration in sketch2bim_migration::Migrator::migrations() {
+        let name = migration.name().to_owned();
+        let checksum = match pinned(backend).iter().find(|(n, _)| *n == name) {
+            Some((_, checksum)) => (*checksum).to_owned(),
+            None => migration_core::checksum::of(migration.as_ref(), db_backend)
+                .await
+                .unwrap_or_else(|| panic!("{name} renders without a database")),
+        };
+        all.push((name, checksum));
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_pinned_checksums_are_the_first_migrations_and_what_they_render() {
+    let names = migrations().first(POSTGRES.len());
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let pinned: Vec<&str> = pinned(backend).iter().map(|(n, _)| *n).collect();
+        assert_eq!(pinned, names);
+    }
+    let db_backend = sea_orm::DbBackend::Postgres;
+    for (migration, (name, checksum)) in sketch2bim_migration::Migrator::migrations()
+        .iter()
+        .zip(POSTGRES)
+    {
+        assert_eq!(
+            migration_core::checksum::of(migration.as_ref(), db_backend)
+                .await
+                .as_deref(),
+            Some(checksum),
+            "{name}"
+        );
     }
 }
 
@@ -130,10 +177,11 @@ async fn recorded(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
     .collect()
 }
 
-fn all_recorded(backend: Backend) -> Vec<(String, Option<String>)> {
+async fn all_recorded(backend: Backend) -> Vec<(String, Option<String>)> {
     expected(backend)
-        .iter()
-        .map(|(n, c)| ((*n).to_owned(), Some((*c).to_owned())))
+        .await
+        .into_iter()
+        .map(|(n, c)| (n, Some(c)))
         .collect()
 }
 
@@ -157,7 +205,7 @@ async fn has_checksum_column(db: &DatabaseConnection) -> bool {
 }
 
 fn names() -> Vec<&'static str> {
-    POSTGRES.iter().map(|(n, _)| *n).collect()
+    migrations().names()
 }
 
 const EDITED: &str = "m003_add_batch_id_to_jobs was edited after it was applied: its checksum \
@@ -170,7 +218,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     let dir = WorkDir::new();
     let url = test_db.url();
     cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(recorded(&db).await, all_recorded(backend));
+    assert_eq!(recorded(&db).await, all_recorded(backend).await);
 
     let verify = cli(BIN, &dir, url, &["verify"]).ok();
     let width = names().iter().map(|n| n.len()).max().unwrap_or(0);
@@ -178,7 +226,11 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     assert_eq!(verify.stdout_lines(), ok);
     assert_eq!(
         verify.stderr_lines(),
-        vec!["sketch2bim: 10 of 10 migrations applied match what this binary renders"]
+        vec![format!(
+            "sketch2bim: {} of {} applied match what this binary renders",
+            migrations().len(),
+            Migrations::count(migrations().len())
+        )]
     );
 
     // m003 as if its code had rendered something else when it was applied.
@@ -208,7 +260,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
         .iter()
         .map(|m| m["checksum"].as_str().expect("checksum"))
         .collect();
-    let mut want = vec!["matches"; 10];
+    let mut want = vec!["matches"; migrations().len()];
     want[2] = "edited";
     assert_eq!(verdicts, want);
 
@@ -245,8 +297,11 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     assert_eq!(report.edited, vec!["m003_add_batch_id_to_jobs"]);
     assert_eq!(
         report.to_string(),
-        "sketch2bim: up to date at m010_remove_reader_type_column; edited since applied: \
-         m003_add_batch_id_to_jobs (review, then run repair)"
+        format!(
+            "sketch2bim: up to date at {}; edited since applied: m003_add_batch_id_to_jobs \
+             (review, then run repair)",
+            migrations().head()
+        )
     );
 
     let repair = cli(BIN, &dir, url, &["repair"]).ok();
@@ -257,7 +312,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
             "sketch2bim: recorded the checksums of 1 migration: m003_add_batch_id_to_jobs",
         ]
     );
-    assert_eq!(recorded(&db).await, all_recorded(backend));
+    assert_eq!(recorded(&db).await, all_recorded(backend).await);
     cli(BIN, &dir, url, &["verify"]).ok();
     let again = cli(BIN, &dir, url, &["repair"]).ok();
     assert_eq!(
@@ -291,7 +346,8 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
     exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
 
     let verify = cli(BIN, &dir, url, &["verify"]).ok();
-    assert_eq!(verify.stdout_lines().len(), 10, "{verify:#?}");
+    let n = migrations().len();
+    assert_eq!(verify.stdout_lines().len(), n, "{verify:#?}");
     assert!(
         verify
             .stdout_lines()
@@ -301,11 +357,12 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
     );
     assert_eq!(
         verify.stderr_lines(),
-        vec![
-            "sketch2bim: 0 of 10 migrations applied match what this binary renders; 10 have \
-             no checksum recorded (applied before checksums were kept, or by another tool): \
-             run repair to record them"
-        ]
+        vec![format!(
+            "sketch2bim: 0 of {} applied match what this binary renders; {n} have no checksum \
+             recorded (applied before checksums were kept, or by another tool): run repair to \
+             record them",
+            Migrations::count(n)
+        )]
     );
     cli(BIN, &dir, url, &["status"]).ok();
     assert!(!has_checksum_column(&db).await, "a read command added it");
@@ -330,7 +387,8 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
     cli(BIN, &dir, url, &["up"]).ok();
     let mut want: Vec<(String, Option<String>)> =
         names().iter().map(|n| ((*n).to_owned(), None)).collect();
-    want[9].1 = Some(expected(backend)[9].1.to_owned());
+    // Only the head, rolled back and applied again, has its checksum.
+    want[n - 1].1 = expected(backend).await.pop().map(|(_, checksum)| checksum);
     assert_eq!(recorded(&db).await, want);
 
     // sea-orm's own reader, as its CLI and `get_applied_migrations` use it.
@@ -338,24 +396,28 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
         .all(&db)
         .await
         .expect("sea-orm reads the bookkeeping table");
-    assert_eq!(rows.len(), 10);
+    assert_eq!(
+        rows.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
+        names()
+    );
     let applied = sketch2bim_migration::Migrator::get_applied_migrations(&db)
         .await
         .expect("get_applied_migrations");
-    assert_eq!(applied.len(), 10);
+    assert_eq!(
+        applied.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        names()
+    );
 
     let repair = cli(BIN, &dir, url, &["repair"]).ok();
     assert_eq!(
-        repair.stderr_lines().last().copied(),
-        Some(
-            "sketch2bim: recorded the checksums of 9 migrations: m001_initial_schema, \
-             m002_add_legend_to_jobs, m003_add_batch_id_to_jobs, \
-             m004_add_iterations_variations_referrals, m005_add_sketchup_url, \
-             m006_remove_api_keys, m007_add_subscription_expires_at, \
-             m008_add_subscription_fields, m009_add_project_type_to_jobs"
-        )
+        repair.stderr_lines().last().map(|l| (*l).to_owned()),
+        Some(format!(
+            "sketch2bim: recorded the checksums of {}: {}",
+            Migrations::count(n - 1),
+            migrations().first(n - 1).join(", ")
+        ))
     );
-    assert_eq!(recorded(&db).await, all_recorded(backend));
+    assert_eq!(recorded(&db).await, all_recorded(backend).await);
 }
 
 #[tokio::test]
@@ -422,7 +484,10 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
         "a dry run recorded something"
     );
     cli(BIN, &dir, url, &["adopt"]).ok();
-    assert_eq!(recorded(&db).await, all_recorded(Backend::Postgres)[..5]);
+    assert_eq!(
+        recorded(&db).await,
+        all_recorded(Backend::Postgres).await[..5]
+    );
 
     // m006 recorded the way sea-orm's CLI records it.
     cli(BIN, &dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
@@ -432,8 +497,6 @@ async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
     )
     .await;
     let verify = cli(BIN, &dir, url, &["verify"]).ok();
-    let history = History::of::<sketch2bim_migration::Migrator>();
-    assert_eq!(history.names().len(), 10);
     assert_eq!(
         verify.stderr_lines(),
         vec![

@@ -4,23 +4,13 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use test_support::cli::{Run, WorkDir, cli, run, with_password, with_user};
 use test_support::db::{exec, has_bookkeeping};
+use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
+use crate::migrations;
 
-const NAMES: [&str; 10] = [
-    "m001_initial_schema",
-    "m002_add_legend_to_jobs",
-    "m003_add_batch_id_to_jobs",
-    "m004_add_iterations_variations_referrals",
-    "m005_add_sketchup_url",
-    "m006_remove_api_keys",
-    "m007_add_subscription_expires_at",
-    "m008_add_subscription_fields",
-    "m009_add_project_type_to_jobs",
-    "m010_remove_reader_type_column",
-];
+const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
 async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
     catalog(db)
@@ -31,7 +21,7 @@ async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
 }
 
 fn names(n: usize) -> Vec<&'static str> {
-    NAMES[..n].to_vec()
+    migrations().first(n)
 }
 
 #[tokio::test]
@@ -60,7 +50,10 @@ async fn up_down_to_and_current_on_postgres() {
         "{up:#?}"
     );
     assert!(
-        lines[2].ends_with("; at m002_add_legend_to_jobs, 8 migrations pending"),
+        lines[2].ends_with(&format!(
+            "; at m002_add_legend_to_jobs, {} pending",
+            Migrations::count(migrations().len() - 2)
+        )),
         "{up:#?}"
     );
     assert_eq!(applied_names(&db).await, names(2));
@@ -83,18 +76,26 @@ async fn up_down_to_and_current_on_postgres() {
     assert_eq!(applied_names(&db).await, names(1));
 
     let up = cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(up.stderr_lines().len(), 10, "{up:#?}");
-    assert!(up.stderr.contains("sketch2bim: applied 9 migrations in "));
-    assert_eq!(applied_names(&db).await, names(10));
+    let lines = up.stderr_lines();
+    // One line per migration after the first, and the summary.
+    assert_eq!(lines.len(), migrations().len(), "{up:#?}");
+    for (line, name) in lines.iter().zip(&migrations().names()[1..]) {
+        assert!(line.starts_with(&format!("applied {name} (")), "{up:#?}");
+    }
+    assert!(up.stderr.contains(&format!(
+        "sketch2bim: applied {} in ",
+        Migrations::count(migrations().len() - 1)
+    )));
+    assert_eq!(applied_names(&db).await, migrations().names());
 
     let again = cli(BIN, &dir, url, &["up"]).ok();
     let lines = again.stderr_lines();
     assert_eq!(lines.len(), 1, "{again:#?}");
     assert!(lines[0].starts_with("sketch2bim: nothing to do in "));
-    assert!(lines[0].ends_with("; at m010_remove_reader_type_column (head)"));
+    assert!(lines[0].ends_with(&format!("; at {} (head)", migrations().head())));
 
     let current = cli(BIN, &dir, url, &["current"]).ok();
-    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+    assert_eq!(current.stdout, format!("{}\n", migrations().head()));
     assert_eq!(current.stderr, "");
     assert_eq!(dir.files(), Vec::<String>::new(), "no file written");
 }
@@ -120,14 +121,16 @@ async fn status_lists_every_migration_in_text_and_json() {
         .collect();
     assert_eq!(applied_at.len(), 3);
 
+    let m = migrations();
+    let width = m.width();
     let text = cli(BIN, &dir, url, &["status"]).ok();
     let lines = text.stdout_lines();
-    assert_eq!(lines.len(), 10, "{text:#?}");
+    assert_eq!(lines.len(), m.len(), "{text:#?}");
     for (i, line) in lines.iter().enumerate() {
         let expected = if i < 3 {
-            format!("{:<40}  applied  {}", NAMES[i], applied_at[i])
+            format!("{:<width$}  applied  {}", m.name(i), applied_at[i])
         } else {
-            format!("{:<40}  pending", NAMES[i])
+            format!("{:<width$}  pending", m.name(i))
         };
         assert_eq!(*line, expected);
     }
@@ -135,11 +138,11 @@ async fn status_lists_every_migration_in_text_and_json() {
     let json = cli(BIN, &dir, url, &["status", "--format", "json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
     assert_eq!(doc["current"], "m003_add_batch_id_to_jobs");
-    assert_eq!(doc["head"], "m010_remove_reader_type_column");
+    assert_eq!(doc["head"], m.head());
     let list = doc["migrations"].as_array().expect("a list");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), m.len());
     for (i, entry) in list.iter().enumerate() {
-        assert_eq!(entry["name"], NAMES[i]);
+        assert_eq!(entry["name"], m.name(i));
         if i < 3 {
             assert_eq!(entry["status"], "applied");
             assert_eq!(entry["applied_at"], applied_at[i].as_str());
@@ -155,9 +158,11 @@ fn history_describes_every_migration_without_a_database() {
     let dir = WorkDir::new();
     let history = run(BIN, dir.path(), &[], &["history"]).ok();
     let lines = history.stdout_lines();
-    assert_eq!(lines.len(), 10);
-    for (line, name) in lines.iter().zip(NAMES) {
-        assert!(line.starts_with(&format!("{name:<40}  ")), "{line}");
+    let m = migrations();
+    let width = m.width();
+    assert_eq!(lines.len(), m.len());
+    for (line, name) in lines.iter().zip(m.names()) {
+        assert!(line.starts_with(&format!("{name:<width$}  ")), "{line}");
         assert!(line.len() > 50, "a description follows the name: {line}");
     }
     assert!(lines[5].contains("Drops `api_keys`"), "{}", lines[5]);
@@ -174,10 +179,21 @@ async fn dry_run_changes_nothing(backend: Backend) {
     // On an empty database not even the bookkeeping table appears.
     let plan = cli(BIN, &dir, url, &["up", "--dry-run"]).ok();
     assert!(plan.stdout.starts_with("-- m001_initial_schema (up)\n"));
-    assert_eq!(plan.stdout.matches(" (up)\n").count(), 10);
+    let planned: Vec<&str> = plan
+        .stdout_lines()
+        .into_iter()
+        .filter_map(|line| line.strip_prefix("-- ")?.strip_suffix(" (up)"))
+        .collect();
+    assert_eq!(planned, migrations().names());
     assert_eq!(
         plan.stderr_lines().last().copied(),
-        Some("sketch2bim: dry run: would apply 10 migrations; nothing was changed")
+        Some(
+            format!(
+                "sketch2bim: dry run: would apply {}; nothing was changed",
+                Migrations::count(migrations().len())
+            )
+            .as_str()
+        )
     );
     assert!(!has_bookkeeping(&db).await);
     assert!(catalog(&db).await.column_names().is_empty());
@@ -479,7 +495,7 @@ fn a_lock_timeout_out_of_range_is_a_usage_error() {
         &["--lock-timeout", "86400", "history"],
     )
     .ok();
-    assert_eq!(history.stdout_lines().len(), NAMES.len());
+    assert_eq!(history.stdout_lines().len(), migrations().len());
 }
 
 #[tokio::test]
@@ -546,21 +562,25 @@ async fn a_database_ahead_of_the_binary_is_refused() {
     let dir = WorkDir::new();
     let url = test_db.url();
     cli(BIN, &dir, url, &["up", "-n", "4"]).ok();
+    // A migration of a newer binary: the number after this binary's head.
+    let newer = migrations().next_name("zz_add_floor_plans");
     exec(
         &db,
-        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
+        &format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{newer}', 0)"),
     )
     .await;
     let before = catalog(&db).await;
-    let expected = "error: the database is ahead of this binary: it records m011_add_floor_plans \
-                    unknown to it; deploy a binary that has it";
+    let expected = format!(
+        "error: the database is ahead of this binary: it records {newer} unknown to it; \
+         deploy a binary that has it"
+    );
     for args in [&["up"][..], &["down"], &["up", "-n", "1"], &["refresh"]] {
         let refused = cli(BIN, &dir, url, args);
         assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
-        assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
+        assert_eq!(refused.stderr_lines(), vec![expected.as_str()], "{args:?}");
     }
     let mut expected_names = names(4);
-    expected_names.push("m011_add_floor_plans");
+    expected_names.push(&newer);
     assert_eq!(applied_names(&db).await, expected_names);
     assert!(catalog(&db).await.diff(&before, true).is_empty());
 
@@ -569,8 +589,8 @@ async fn a_database_ahead_of_the_binary_is_refused() {
         status.stdout_lines().last().copied(),
         Some(
             format!(
-                "{:<40}  applied  (unknown to this binary)",
-                "m011_add_floor_plans"
+                "{newer:<width$}  applied  (unknown to this binary)",
+                width = migrations().width().max(newer.len())
             )
             .as_str()
         )
@@ -711,17 +731,18 @@ async fn fresh_refresh_reset(backend: Backend) {
     let head = catalog(&db).await;
 
     cli(BIN, &dir, url, &["down", "-n", "5"]).ok();
-    exec(&db, "CREATE TABLE scratch (x integer)").await;
+    exec(&db, "CREATE TABLE zz_scratch (x integer)").await;
+    let all = Migrations::count(migrations().len());
     let fresh = cli(BIN, &dir, url, &["fresh"]).ok();
     assert!(
         fresh
             .stderr
-            .contains("sketch2bim: applied 10 migrations in "),
+            .contains(&format!("sketch2bim: applied {all} in ")),
         "{fresh:#?}"
     );
-    assert_eq!(applied_names(&db).await, names(10));
+    assert_eq!(applied_names(&db).await, migrations().names());
     assert!(
-        !table_exists(&db, "scratch").await,
+        !table_exists(&db, "zz_scratch").await,
         "fresh drops every table"
     );
     assert!(catalog(&db).await.diff(&head, true).is_empty());
@@ -730,17 +751,17 @@ async fn fresh_refresh_reset(backend: Backend) {
     assert!(
         refresh
             .stderr
-            .contains("sketch2bim: rolled back 10 migrations, applied 10 migrations in "),
+            .contains(&format!("sketch2bim: rolled back {all}, applied {all} in ")),
         "{refresh:#?}"
     );
-    assert_eq!(applied_names(&db).await, names(10));
+    assert_eq!(applied_names(&db).await, migrations().names());
     assert!(catalog(&db).await.diff(&head, true).is_empty());
 
     let reset = cli(BIN, &dir, url, &["reset"]).ok();
     assert!(
         reset
             .stderr
-            .contains("sketch2bim: rolled back 10 migrations in "),
+            .contains(&format!("sketch2bim: rolled back {all} in ")),
         "{reset:#?}"
     );
     assert_eq!(applied_names(&db).await, Vec::<&str>::new());
@@ -774,7 +795,7 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
 
     // On an empty database: everything pending, nothing created.
     let status = cli(BIN, &dir, &reader, &["status"]).ok();
-    assert_eq!(status.stdout_lines().len(), 10);
+    assert_eq!(status.stdout_lines().len(), migrations().len());
     assert!(
         status
             .stdout_lines()
@@ -788,10 +809,10 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
     exec(&db, &format!("GRANT SELECT ON seaql_migrations TO {role}")).await;
     let status = cli(BIN, &dir, &reader, &["status", "--format", "json"]).ok();
     let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
-    assert_eq!(doc["current"], "m010_remove_reader_type_column");
+    assert_eq!(doc["current"], migrations().head());
     assert_eq!(
         cli(BIN, &dir, &reader, &["current"]).ok().stdout,
-        "m010_remove_reader_type_column\n"
+        format!("{}\n", migrations().head())
     );
     cli(BIN, &dir, &reader, &["history"]).ok();
     // At head, `up` is a read too.
@@ -934,7 +955,10 @@ fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
         "no database URL configured (-u, SKETCH2BIM_DATABASE_URL, DATABASE_URL or .env): \
          using the SQLite file sketch2bim.sqlite in the working directory"
     );
-    assert!(up.stderr.contains("sketch2bim: applied 10 migrations in "));
+    assert!(up.stderr.contains(&format!(
+        "sketch2bim: applied {} in ",
+        Migrations::count(migrations().len())
+    )));
     assert_eq!(dir.files(), vec!["sketch2bim.sqlite"]);
 
     std::fs::write(
@@ -962,7 +986,7 @@ fn the_default_is_a_sqlite_file_in_the_working_directory_and_dotenv_is_read() {
         &["current"],
     )
     .ok();
-    assert_eq!(current.stdout, "m010_remove_reader_type_column\n");
+    assert_eq!(current.stdout, format!("{}\n", migrations().head()));
 }
 
 #[test]
@@ -985,9 +1009,10 @@ fn reading_a_sqlite_database_that_is_not_there_creates_nothing() {
     let status = run(BIN, dir.path(), &[], &["status"]).ok();
     assert_eq!(
         status.stdout_lines(),
-        NAMES
+        migrations()
+            .names()
             .iter()
-            .map(|name| format!("{name:40}  pending"))
+            .map(|name| format!("{name:width$}  pending", width = migrations().width()))
             .collect::<Vec<_>>()
     );
     assert_eq!(
@@ -1064,7 +1089,7 @@ fn sqlite_urls_that_would_lose_or_miss_the_database_are_refused_before_connectin
     }
     // Reading it is harmless.
     let status = cli(BIN, &dir, "sqlite::memory:", &["status"]).ok();
-    assert_eq!(status.stdout_lines().len(), NAMES.len());
+    assert_eq!(status.stdout_lines().len(), migrations().len());
     // A file that is not there, by a URL that does not ask to create it.
     for url in ["sqlite://x.db", "sqlite://x.db?mode=ro"] {
         refused(
@@ -1171,7 +1196,9 @@ fn generate_writes_the_next_migration_and_registers_it() {
         &["generate", "add_notes_to_jobs", "--dir", &crate_dir],
     )
     .ok();
-    let file = src.join("m011_add_notes_to_jobs.rs");
+    let m = migrations();
+    let next = m.next_name("add_notes_to_jobs");
+    let file = src.join(format!("{next}.rs"));
     assert_eq!(generated.stdout, format!("created {}\n", file.display()));
     let body = std::fs::read_to_string(&file).expect("the new migration");
     assert!(body.contains("impl MigrationTrait for Migration"));
@@ -1179,8 +1206,8 @@ fn generate_writes_the_next_migration_and_registers_it() {
     assert_eq!(
         registered,
         lib.replace(
-            "    m010_remove_reader_type_column,\n",
-            "    m010_remove_reader_type_column,\n    m011_add_notes_to_jobs,\n"
+            &format!("    {},\n", m.head()),
+            &format!("    {},\n    {next},\n", m.head())
         )
     );
 
@@ -1218,41 +1245,51 @@ fn generate_numbers_from_the_files_on_disk_and_takes_a_numbered_name() {
         )
     };
 
+    // The numbers after the newest migration lib.rs lists.
+    let head = migrations().head();
+    let n = migrations().next_number();
+    let numbered = |k: u32, suffix: &str| format!("m{:03}_{suffix}", n + k);
+
     // Two runs of one binary: the second counts the file the first wrote.
     let first = generate("add_notes_to_jobs").ok();
-    let m011 = src.join("m011_add_notes_to_jobs.rs");
-    assert_eq!(first.stdout, format!("created {}\n", m011.display()));
+    let notes = numbered(0, "add_notes_to_jobs");
+    let file = src.join(format!("{notes}.rs"));
+    assert_eq!(first.stdout, format!("created {}\n", file.display()));
     let second = generate("add_tags_to_jobs").ok();
-    let m012 = src.join("m012_add_tags_to_jobs.rs");
-    assert_eq!(second.stdout, format!("created {}\n", m012.display()));
+    let tags = numbered(1, "add_tags_to_jobs");
+    let file = src.join(format!("{tags}.rs"));
+    assert_eq!(second.stdout, format!("created {}\n", file.display()));
 
     // A file on disk that lib.rs does not list yet counts too.
-    std::fs::write(src.join("m013_hand_written.rs"), "").expect("write m013");
+    std::fs::write(src.join(format!("{}.rs", numbered(2, "hand_written"))), "")
+        .expect("write the hand-written migration");
     // The number the user typed is taken when it is the next one...
-    let numbered = generate("m014_add_x").ok();
-    let m014 = src.join("m014_add_x.rs");
-    assert_eq!(numbered.stdout, format!("created {}\n", m014.display()));
-    assert!(!src.join("m014_m014_add_x.rs").exists());
+    let x = numbered(3, "add_x");
+    let typed = generate(&x).ok();
+    let file = src.join(format!("{x}.rs"));
+    assert_eq!(typed.stdout, format!("created {}\n", file.display()));
+    assert!(!src.join(format!("m{:03}_{x}.rs", n + 3)).exists());
     let registered = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
     assert_eq!(
         registered,
         lib.replace(
-            "    m010_remove_reader_type_column,\n",
-            "    m010_remove_reader_type_column,\n    m011_add_notes_to_jobs,\n    \
-             m012_add_tags_to_jobs,\n    m014_add_x,\n"
+            &format!("    {head},\n"),
+            &format!("    {head},\n    {notes},\n    {tags},\n    {x},\n")
         )
     );
 
     // ...and refused when it is not, writing nothing.
     let before = dir_listing(&src);
-    let refused = generate("m011_add_y");
+    let stale = numbered(0, "add_y");
+    let refused = generate(&stale);
     assert_eq!(refused.code, 1);
     assert_eq!(
         refused.stderr_lines(),
         vec![format!(
-            "error: migration name 'm011_add_y' carries the number 11, but the next migration \
-             in {} is m015: give the name without its mNNN_ prefix",
-            src.display()
+            "error: migration name '{stale}' carries the number {n}, but the next migration \
+             in {} is m{:03}: give the name without its mNNN_ prefix",
+            src.display(),
+            n + 4
         )]
     );
     assert_eq!(dir_listing(&src), before);

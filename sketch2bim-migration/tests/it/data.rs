@@ -1,7 +1,7 @@
 //! Rows written at each step survive every later step, and the data steps of
 //! 007 and 009 do what the contract says, on PostgreSQL and SQLite.
 
-use migration_core::runner::History;
+use migration_core::runner::{self, Goal, History, RunOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use test_support::db::{exec, int};
 use test_support::walk::step;
@@ -245,6 +245,14 @@ async fn rows_survive_every_step(backend: Backend) {
     .await;
 
     step(&db, &history, true).await; // 010
+    // And every migration after the Alembic history.
+    runner::up(&db, &history, &Goal::All, &RunOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("up to head: {e}"));
+    assert_eq!(
+        test_support::walk::applied_names(&db).await,
+        crate::migrations().names()
+    );
 
     assert_eq!(
         counts(

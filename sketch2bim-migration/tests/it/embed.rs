@@ -4,7 +4,6 @@
 //! database ahead of the binary is refused, and a transaction is refused
 //! with what to pass instead.
 
-use migration_core::runner::History;
 use sea_orm::{Database, DatabaseConnection, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use sketch2bim_migration::Migrator;
@@ -12,11 +11,13 @@ use test_support::db::{exec, strings};
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb, alembic};
 
+use crate::migrations;
+
 /// Set by [`racing_processes`] for the processes it starts.
 const CHILD_URL: &str = "KVSHVL_EMBED_CHILD_URL";
 
 fn names() -> Vec<String> {
-    History::of::<Migrator>()
+    migrations()
         .names()
         .into_iter()
         .map(str::to_owned)
@@ -134,10 +135,13 @@ async fn migrator_up_adopts_an_alembic_built_database_and_keeps_its_rows() {
         vec![Some("008".into())]
     );
 
-    Migrator::down(&db, Some(1))
+    // Back to m009: m010's down step restores what Alembic's 010 removed.
+    let m009 = "m009_add_project_type_to_jobs";
+    let after_m009 = u32::try_from(migrations().after(m009)).expect("a count");
+    Migrator::down(&db, Some(after_m009))
         .await
         .unwrap_or_else(|e| panic!("Migrator::down failed: {e}"));
-    assert_eq!(applied_names(&db).await, names()[..9].to_vec());
+    assert_eq!(applied_names(&db).await, migrations().first(9));
     assert_eq!(
         strings(
             &db,
@@ -157,31 +161,29 @@ async fn migrator_up_refuses_a_database_ahead_of_the_binary_and_changes_nothing(
     Migrator::up(&db, Some(8))
         .await
         .unwrap_or_else(|e| panic!("Migrator::up failed: {e}"));
+    // A migration of a newer binary: the number after this binary's head.
+    let newer = migrations().next_name("zz_add_floor_plans");
     exec(
         &db,
-        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m011_add_floor_plans', 0)",
+        &format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{newer}', 0)"),
     )
     .await;
+    let ahead = format!(
+        "the database is ahead of this binary: it records {newer} unknown to it; deploy a \
+         binary that has it"
+    );
     let before = catalog(&db).await;
     let refused = Migrator::up(&db, None).await;
     match refused {
-        Err(DbErr::Migration(message)) => assert_eq!(
-            message,
-            "the database is ahead of this binary: it records m011_add_floor_plans unknown to \
-             it; deploy a binary that has it"
-        ),
+        Err(DbErr::Migration(message)) => assert_eq!(message, ahead),
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert!(catalog(&db).await.diff(&before, true).is_empty());
     let mut expected = names()[..8].to_vec();
-    expected.push("m011_add_floor_plans".to_owned());
+    expected.push(newer.clone());
     assert_eq!(applied_names(&db).await, expected);
     match Migrator::down(&db, Some(1)).await {
-        Err(DbErr::Migration(message)) => assert_eq!(
-            message,
-            "the database is ahead of this binary: it records m011_add_floor_plans unknown to \
-             it; deploy a binary that has it"
-        ),
+        Err(DbErr::Migration(message)) => assert_eq!(message, ahead),
         other => panic!("down: expected a refusal, got {other:?}"),
     }
     assert_eq!(applied_names(&db).await, expected, "down changed nothing");

@@ -17,6 +17,8 @@ mod outside_transaction;
 mod pooler;
 
 use migration_core::runner::History;
+use std::sync::OnceLock;
+use test_support::migrations::Migrations;
 
 /// A row of every Sketch2BIM table, read through the entities.
 fn read_back(db: &sea_orm::DatabaseConnection) -> test_support::walk::Reading<'_> {
@@ -25,6 +27,12 @@ fn read_back(db: &sea_orm::DatabaseConnection) -> test_support::walk::Reading<'_
 
 fn history() -> History {
     History::of::<sketch2bim_migration::Migrator>()
+}
+
+/// The Sketch2BIM migrations, as every test here counts and names them.
+fn migrations() -> &'static Migrations {
+    static MIGRATIONS: OnceLock<Migrations> = OnceLock::new();
+    MIGRATIONS.get_or_init(Migrations::of::<sketch2bim_migration::Migrator>)
 }
 
 #[tokio::test]

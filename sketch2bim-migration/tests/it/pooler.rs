@@ -4,23 +4,18 @@
 
 use sea_orm::{ConnectionTrait, Statement};
 use test_support::cli::{Run, WorkDir, cli};
-use test_support::walk::applied_names;
+use test_support::migrations::Migrations;
+use test_support::walk::{applied_names, catalog};
 use test_support::{TestDb, pgbouncer};
+
+use crate::migrations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-const NAMES: [&str; 10] = [
-    "m001_initial_schema",
-    "m002_add_legend_to_jobs",
-    "m003_add_batch_id_to_jobs",
-    "m004_add_iterations_variations_referrals",
-    "m005_add_sketchup_url",
-    "m006_remove_api_keys",
-    "m007_add_subscription_expires_at",
-    "m008_add_subscription_fields",
-    "m009_add_project_type_to_jobs",
-    "m010_remove_reader_type_column",
-];
+/// Every migration's name, oldest first.
+fn names() -> Vec<&'static str> {
+    migrations().names()
+}
 
 /// Runs `args` in `n` processes at once.
 fn concurrently(n: usize, url: &str, args: &[&str]) -> Vec<Run> {
@@ -48,11 +43,13 @@ fn applied(run: &Run) -> Vec<String> {
 
 fn assert_status(status: &Run, applied: usize) {
     let lines = status.stdout_lines();
-    assert_eq!(lines.len(), 10, "{status:#?}");
+    let m = migrations();
+    let width = m.width();
+    assert_eq!(lines.len(), m.len(), "{status:#?}");
     for (i, line) in lines.iter().enumerate() {
         let state = if i < applied { "applied" } else { "pending" };
         assert!(
-            line.starts_with(&format!("{:<40}  {state}", NAMES[i])),
+            line.starts_with(&format!("{:<width$}  {state}", m.name(i))),
             "line {i}: {status:#?}"
         );
     }
@@ -65,38 +62,42 @@ async fn up_status_down_and_up_again_through_pgbouncer() {
     let url = pgbouncer::url_for(&test_db.name());
     let dir = WorkDir::new();
 
+    let m = migrations();
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), NAMES, "{up:#?}");
-    assert_eq!(up.stderr_lines().len(), 11, "{up:#?}");
+    assert_eq!(applied(&up), names(), "{up:#?}");
+    assert_eq!(up.stderr_lines().len(), m.len() + 1, "{up:#?}");
     assert!(
-        up.stderr_lines()[10].starts_with("sketch2bim: applied 10 migrations in "),
+        up.stderr_lines()[m.len()].starts_with(&format!(
+            "sketch2bim: applied {} in ",
+            Migrations::count(m.len())
+        )),
         "{up:#?}"
     );
-    assert_eq!(applied_names(&db).await, NAMES);
+    assert_eq!(applied_names(&db).await, names());
 
-    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 10);
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), m.len());
     assert_eq!(
         cli(BIN, &dir, &url, &["current"]).ok().stdout,
-        "m010_remove_reader_type_column\n"
+        format!("{}\n", m.head())
     );
 
     let down = cli(BIN, &dir, &url, &["down", "-n", "1"]).ok();
     assert_eq!(down.stderr_lines().len(), 2, "{down:#?}");
     assert!(
-        down.stderr_lines()[0].starts_with("rolled back m010_remove_reader_type_column ("),
+        down.stderr_lines()[0].starts_with(&format!("rolled back {} (", m.head())),
         "{down:#?}"
     );
-    assert_eq!(applied_names(&db).await, NAMES[..9]);
-    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 9);
+    assert_eq!(applied_names(&db).await, m.first(m.len() - 1));
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), m.len() - 1);
 
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), ["m010_remove_reader_type_column"], "{up:#?}");
-    assert_eq!(applied_names(&db).await, NAMES);
+    assert_eq!(applied(&up), [m.head()], "{up:#?}");
+    assert_eq!(applied_names(&db).await, names());
 
     let again = cli(BIN, &dir, &url, &["up"]).ok();
     assert_eq!(again.stderr_lines().len(), 1, "{again:#?}");
     assert!(
-        again.stderr_lines()[0].ends_with("; at m010_remove_reader_type_column (head)"),
+        again.stderr_lines()[0].ends_with(&format!("; at {} (head)", m.head())),
         "{again:#?}"
     );
 }
@@ -117,10 +118,11 @@ async fn six_concurrent_ups_through_pgbouncer_apply_each_migration_once() {
     let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
     all.sort();
     assert_eq!(
-        all, NAMES,
+        all,
+        names(),
         "each migration applied by exactly one run: {runs:#?}"
     );
-    assert_eq!(applied_names(&db).await, NAMES);
+    assert_eq!(applied_names(&db).await, names());
 }
 
 #[tokio::test]
@@ -143,12 +145,15 @@ async fn check_through_pgbouncer() {
     let url = pgbouncer::url_for(&test_db.name());
     let dir = WorkDir::new();
     cli(BIN, &dir, &url, &["up"]).ok();
+    let tables = catalog(&test_db.connect().await).await.tables.len();
 
     let check = cli(BIN, &dir, &url, &["check"]).ok();
     assert_eq!(check.stdout, "", "{check:#?}");
     assert_eq!(
         check.stderr_lines(),
-        vec!["sketch2bim: the database matches the entities (9 tables)"],
+        vec![format!(
+            "sketch2bim: the database matches the entities ({tables} tables)"
+        )],
         "{check:#?}"
     );
 }
@@ -173,16 +178,13 @@ async fn the_startup_api_through_pgbouncer() {
     let mut all: Vec<String> = Vec::new();
     for report in &reports {
         let report = report.as_ref().expect("startup migration");
-        assert_eq!(
-            report.current.as_deref(),
-            Some("m010_remove_reader_type_column")
-        );
+        assert_eq!(report.current.as_deref(), Some(migrations().head()));
         assert!(report.pending.is_empty());
         all.extend(report.applied.iter().cloned());
     }
     all.sort();
-    assert_eq!(all, NAMES, "each migration applied once: {reports:#?}");
-    assert_eq!(applied_names(&db).await, NAMES);
+    assert_eq!(all, names(), "each migration applied once: {reports:#?}");
+    assert_eq!(applied_names(&db).await, names());
 
     for app in &apps {
         let report = sketch2bim_migration::migrate_on_startup(app)
@@ -191,7 +193,7 @@ async fn the_startup_api_through_pgbouncer() {
         assert!(report.applied.is_empty());
         assert_eq!(
             sketch2bim_migration::current(app).await.expect("current"),
-            Some("m010_remove_reader_type_column".to_owned())
+            Some(migrations().head().to_owned())
         );
         assert_eq!(
             sketch2bim_migration::pending(app).await.expect("pending"),
@@ -228,9 +230,9 @@ async fn an_ipv6_literal_host_connects() {
     let dir = WorkDir::new();
 
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), NAMES, "{up:#?}");
-    assert_eq!(applied_names(&db).await, NAMES);
-    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), 10);
+    assert_eq!(applied(&up), names(), "{up:#?}");
+    assert_eq!(applied_names(&db).await, names());
+    assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), migrations().len());
 
     // Nothing listens on port 1: the error says why, by address.
     let refused = cli(
@@ -277,7 +279,10 @@ async fn a_schema_through_pgbouncer_is_refused_rather_than_ignored() {
 
     // Directly, the same run migrates that schema.
     cli(BIN, &dir, test_db.url(), &["-s", "tenant", "up"]).ok();
-    assert_eq!(applied_names_in(&db, "tenant").await, 10);
+    assert_eq!(
+        applied_names_in(&db, "tenant").await,
+        i64::try_from(migrations().len()).expect("a count")
+    );
     assert_eq!(applied_names_in(&db, "public").await, 0);
 }
 
@@ -327,8 +332,8 @@ async fn six_concurrent_ups_adopt_an_alembic_database_once_through_pgbouncer() {
     assert_eq!(adopted.len(), 1, "{runs:#?}");
     let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
     all.sort();
-    assert_eq!(all, NAMES[5..], "{runs:#?}");
-    assert_eq!(applied_names(&db).await, NAMES);
+    assert_eq!(all, names()[5..], "{runs:#?}");
+    assert_eq!(applied_names(&db).await, names());
 
     let dir = WorkDir::new();
     let dropped = cli(BIN, &dir, &url, &["drop-alembic-version"]).ok();
