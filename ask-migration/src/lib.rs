@@ -14,6 +14,7 @@ pub const DATABASE: migration_core::Database = migration_core::Database {
     url_env: "ASK_DATABASE_URL",
     default_sqlite_file: "ask.sqlite",
     crate_dir: env!("CARGO_MANIFEST_DIR"),
+    alembic_revisions: 1,
 };
 
 migration_core::migrator! {

@@ -36,6 +36,8 @@ pub struct History {
     pub(crate) table: String,
     /// The database's short name ([`crate::Database::name`]): `sketch2bim`.
     pub(crate) database: &'static str,
+    /// How many Alembic revisions the first migrations stand for.
+    pub(crate) alembic_revisions: usize,
     /// The PostgreSQL schema migrated: `public` unless given (`-s`). Every
     /// bookkeeping statement and catalog read names it, and migrations run
     /// with it first on their search path, whatever the database or role sets.
@@ -63,6 +65,7 @@ impl History {
             migrations: M::migrations(),
             table: M::migration_table_name().to_string(),
             database: M::DATABASE.name,
+            alembic_revisions: M::DATABASE.alembic_revisions,
             schema: DEFAULT_SCHEMA.to_owned(),
             docs: M::summaries,
             sources: M::sources,
@@ -154,6 +157,7 @@ impl History {
                 .collect(),
             table: "seaql_migrations".to_owned(),
             database: "test",
+            alembic_revisions: 0,
             schema: DEFAULT_SCHEMA.to_owned(),
             docs: Vec::new,
             sources: Vec::new,

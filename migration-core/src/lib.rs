@@ -297,6 +297,11 @@ pub struct Database {
     pub default_sqlite_file: &'static str,
     /// The migrator crate's directory, where `generate` writes new migrations.
     pub crate_dir: &'static str,
+    /// How many revisions the Alembic migrator this history replaces had:
+    /// migrations 1..=N are its revisions '001'… (0 for a history that
+    /// replaces none). A database stamped with a later revision is refused
+    /// however many migrations came after.
+    pub alembic_revisions: usize,
 }
 
 /// `850 µs`, `12 ms`, `1.25 s`.

@@ -239,7 +239,7 @@ pub(crate) async fn read_alembic<C: crate::sql::Reader + ?Sized>(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| "NULL".to_owned()))
         .collect();
-    let known = history.names().len();
+    let known = history.alembic_revisions.min(history.names().len());
     match found.as_slice() {
         [] => Err(Error::AlembicVersionEmpty),
         [revision] => match revision.parse::<usize>() {

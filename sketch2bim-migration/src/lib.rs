@@ -14,6 +14,7 @@ pub const DATABASE: migration_core::Database = migration_core::Database {
     url_env: "SKETCH2BIM_DATABASE_URL",
     default_sqlite_file: "sketch2bim.sqlite",
     crate_dir: env!("CARGO_MANIFEST_DIR"),
+    alembic_revisions: 10,
 };
 
 migration_core::migrator! {

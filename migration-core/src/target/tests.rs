@@ -12,6 +12,7 @@ const DATABASE: Database = Database {
     url_env: "SHOP_DATABASE_URL",
     default_sqlite_file: "shop.sqlite",
     crate_dir: "/nonexistent",
+    alembic_revisions: 0,
 };
 
 type DotEnv = Result<Option<Vec<(String, String)>>, Error>;

@@ -345,6 +345,7 @@ impl migration_core::Described for Sheets {
         url_env: "SHEETS_DATABASE_URL",
         default_sqlite_file: "sheets.sqlite",
         crate_dir: ".",
+        alembic_revisions: 0,
     };
 
     fn summaries() -> Vec<(&'static str, &'static str)> {

@@ -91,6 +91,7 @@ impl migration_core::Described for Plans {
         url_env: "PLANS_DATABASE_URL",
         default_sqlite_file: "plans.sqlite",
         crate_dir: ".",
+        alembic_revisions: 0,
     };
 
     fn summaries() -> Vec<(&'static str, &'static str)> {
