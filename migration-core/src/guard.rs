@@ -74,16 +74,16 @@ pub async fn refuse_foreign<C: Reader + ?Sized>(
     if columns.is_empty() {
         return Ok(());
     }
-    let existing = column_names(db, &signature)
+    let existing = column_names(db, history.schema(), &signature)
         .await
         .map_err(Error::db("reading the catalog"))?;
     crate::history::foreign_columns(first.name(), &columns, &existing)
 }
 
-/// Every (table, column) of `tables` (in the current schema on PostgreSQL),
-/// one query.
+/// Every (table, column) of `tables` (in `schema` on PostgreSQL), one query.
 async fn column_names<C: Reader + ?Sized>(
     db: &C,
+    schema: &str,
     tables: &[String],
 ) -> Result<Vec<(String, String)>, DbErr> {
     let names = tables
@@ -95,7 +95,8 @@ async fn column_names<C: Reader + ?Sized>(
         sea_orm::DbBackend::Postgres => format!(
             "SELECT table_name::text AS t, column_name::text AS c \
              FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name IN ({names})"
+             WHERE table_schema = {} AND table_name IN ({names})",
+            crate::sql::literal(schema)
         ),
         _ => format!(
             "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \

@@ -183,8 +183,9 @@ pub async fn build_fresh(
             .connect(Some(&scratch), log_statements, options.lock_timeout)
             .await?;
         let goal = crate::runner::Goal::All;
-        let built = match crate::runner::up(&fresh, history, &goal, options).await {
-            Ok(_) => dump_database(&fresh, database, history).await,
+        let history = history.for_schema(&scratch);
+        let built = match crate::runner::up(&fresh, &history, &goal, options).await {
+            Ok(_) => dump_database(&fresh, database, &history).await,
             Err(e) => Err(e),
         };
         let _ = fresh.close().await;

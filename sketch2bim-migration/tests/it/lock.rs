@@ -260,7 +260,7 @@ async fn a_wrongly_typed_checksum_column_is_refused_before_anything_is_written()
          applied_at bigint NOT NULL, checksum bytea)",
     )
     .await;
-    let fix = "ALTER TABLE \"seaql_migrations\" ALTER COLUMN \"checksum\" TYPE varchar USING \
+    let fix = "ALTER TABLE \"public\".\"seaql_migrations\" ALTER COLUMN \"checksum\" TYPE varchar USING \
                convert_from(\"checksum\", 'UTF8')";
     for args in [&["up", "-n", "3"][..], &["up"]] {
         let run = cli(BIN, &WorkDir::new(), test_db.url(), args);
