@@ -38,7 +38,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// The held lock; released by [`MigrationLock::release`] or when the process ends.
 pub struct MigrationLock {
     txn: Option<Transaction>,
-    /// The bookkeeping table the lock is keyed by.
+    /// The schema and bookkeeping table the lock is keyed by.
+    schema: String,
     table: String,
 }
 
@@ -50,9 +51,12 @@ impl std::fmt::Debug for MigrationLock {
     }
 }
 
-fn key_sql(table: &str) -> String {
+/// The lock's key: the database, the schema migrated and the bookkeeping
+/// table (for `public`, the key runs that read `current_schema()` made).
+fn key_sql(schema: &str, table: &str) -> String {
     format!(
-        "hashtextextended(current_database() || '/' || current_schema() || '/' || {}, 0)",
+        "hashtextextended(current_database() || '/' || {} || '/' || {}, 0)",
+        crate::sql::literal(schema),
         crate::sql::literal(table)
     )
 }
@@ -69,6 +73,7 @@ impl MigrationLock {
         if !crate::backend::of(db.get_database_backend()).locks_runs() {
             return Ok(MigrationLock {
                 txn: None,
+                schema: history.schema().to_owned(),
                 table: table.to_owned(),
             });
         }
@@ -109,6 +114,7 @@ impl MigrationLock {
                 }
                 return Ok(MigrationLock {
                     txn: Some(txn),
+                    schema: history.schema().to_owned(),
                     table: table.to_owned(),
                 });
             }
@@ -153,7 +159,7 @@ impl MigrationLock {
              WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted \
              AND objsubid = 1 AND classid = ((key.k >> 32) & 4294967295)::oid \
              AND objid = (key.k & 4294967295)::oid) AS held",
-            key_sql(&self.table)
+            key_sql(&self.schema, &self.table)
         );
         let held = match txn.query_all(sql).await {
             Ok(rows) => rows
@@ -206,10 +212,13 @@ async fn try_lock(
         .query_all(format!(
             "SET LOCAL idle_in_transaction_session_timeout = 0; \
              SET LOCAL application_name = {}; \
-             SELECT current_schema() AS schema, current_setting('search_path') AS path, \
-             current_schema() IS NOT NULL AND pg_try_advisory_xact_lock({}) AS locked",
+             SELECT n.nspname::text AS schema, current_setting('search_path') AS path, \
+             n.nspname IS NOT NULL AND pg_try_advisory_xact_lock({}) AS locked \
+             FROM (SELECT 1) AS one \
+             LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = {}",
             crate::sql::literal(&application_name(history)),
-            key_sql(history.table())
+            key_sql(history.schema(), history.table()),
+            crate::sql::literal(history.schema())
         ))
         .await?;
     let Some(row) = rows.first() else {
