@@ -371,6 +371,11 @@ async fn run(
         Command::Schema {
             action: SchemaCommand::Update { output },
         } => {
+            eprintln!(
+                "{}: applying every migration to a scratch schema, to dump it; the database's \
+                 own schemas are not touched",
+                database.name
+            );
             let sql =
                 crate::schema::build_fresh(&target, &db, database, history, &options, cli.verbose)
                     .await;

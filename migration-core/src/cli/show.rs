@@ -431,8 +431,8 @@ pub(super) fn schema_update(
         source,
     })?;
     eprintln!(
-        "{}: wrote {}, the schema at {} as the migrations build it (in a scratch schema, \
-         dropped again; nothing else in the database changed)",
+        "{}: wrote {}, the schema at {} as the migrations build it (the scratch schema is \
+         dropped again)",
         database.name,
         path.display(),
         history.head().unwrap_or("no migration")
