@@ -12,6 +12,7 @@ mod embed;
 mod head;
 mod history;
 mod lock;
+mod nontx;
 mod outside_transaction;
 mod pooler;
 
