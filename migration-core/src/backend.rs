@@ -49,6 +49,11 @@ pub(crate) trait Migrate: Sync {
     /// that it is still due: where no lock spans the run.
     fn rechecks_step(&self) -> bool;
 
+    /// Whether a migration whose `use_transaction()` is `Some(false)` runs
+    /// outside a transaction ([`crate::outside`]); where not, it runs like
+    /// any other.
+    fn runs_outside_transactions(&self) -> bool;
+
     /// Whether a run holds the migration lock ([`crate::lock`]) from start
     /// to end.
     fn locks_runs(&self) -> bool;
@@ -119,6 +124,10 @@ impl Migrate for Postgres {
 
     fn rechecks_step(&self) -> bool {
         false
+    }
+
+    fn runs_outside_transactions(&self) -> bool {
+        true
     }
 
     fn locks_runs(&self) -> bool {
@@ -197,6 +206,14 @@ impl Migrate for Sqlite {
         true
     }
 
+    /// SQLite has no statement that refuses a transaction the way `CREATE
+    /// INDEX CONCURRENTLY` does, and no lock spanning a run: the step's
+    /// write lock (`BEGIN IMMEDIATE`) is what keeps two runs from both
+    /// applying it, so it runs in one like any other, whole.
+    fn runs_outside_transactions(&self) -> bool {
+        false
+    }
+
     fn locks_runs(&self) -> bool {
         false
     }
@@ -240,6 +257,7 @@ mod tests {
             Some("SET LOCAL synchronous_commit = off")
         );
         assert!(pg.batches() && pg.locks_runs() && !pg.rechecks_step());
+        assert!(pg.runs_outside_transactions());
     }
 
     #[test]
@@ -248,6 +266,7 @@ mod tests {
         assert!(sqlite.prologue("public", "m003_x", None, false).is_empty());
         assert_eq!(sqlite.begin_sql(), "BEGIN IMMEDIATE");
         assert!(!sqlite.batches() && !sqlite.locks_runs() && sqlite.rechecks_step());
+        assert!(!sqlite.runs_outside_transactions());
     }
 
     #[test]

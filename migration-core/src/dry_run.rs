@@ -23,8 +23,9 @@ pub struct PlannedStep {
 
 /// What `up` (`Direction::Up`) or `down` to `goal` would execute on `db`
 /// with `options` (its lock wait). A migration that runs outside a
-/// transaction (`use_transaction() == Some(false)`) is shown without
-/// BEGIN and COMMIT.
+/// transaction (`use_transaction() == Some(false)`, on PostgreSQL) is shown
+/// without BEGIN and COMMIT, between the session settings of its lock wait
+/// and their reset ([`crate::outside`]).
 pub async fn plan(
     db: &DatabaseConnection,
     history: &History,
@@ -78,12 +79,11 @@ pub async fn plan(
     for (n, index) in indexes.into_iter().enumerate() {
         let migration = &history.migrations[index];
         let name = migration.name().to_owned();
-        let in_transaction = migration.use_transaction() != Some(false);
+        let in_transaction =
+            migration.use_transaction() != Some(false) || !dialect.runs_outside_transactions();
         let mut statements = Vec::new();
         if in_transaction {
             statements.push(dialect.begin_sql().to_owned());
-        }
-        if in_transaction {
             // Its lock wait and name; only the run's last commit waits for
             // the disk (see backend).
             statements.extend(dialect.prologue(
@@ -111,10 +111,20 @@ pub async fn plan(
                 source,
             })?;
         let checksum = match direction {
-            Direction::Up => Some(crate::checksum::digest(&sent)),
+            Direction::Up => Some(
+                crate::checksum::with_up(migration.as_ref(), backend, &sent)
+                    .await
+                    .v2,
+            ),
             Direction::Down => None,
         };
-        statements.extend(sent);
+        if in_transaction {
+            statements.extend(sent);
+        } else {
+            statements.extend(crate::outside::prologue(&name, options.lock_wait));
+            statements.extend(sent);
+            statements.push(crate::outside::EPILOGUE.to_owned());
+        }
         let record = crate::bookkeeping::record_statement(
             backend,
             &table,

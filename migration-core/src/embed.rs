@@ -124,11 +124,12 @@ impl<C: ConnectionTrait> Reader for Any<'_, C> {
     }
 }
 
-/// The run's options, as `migrate_on_startup` takes them: the defaults, and
-/// the lock wait from `MIGRATION_LOCK_WAIT`.
+/// The run's options, as `migrate_on_startup` takes them: the defaults, the
+/// lock wait from `MIGRATION_LOCK_WAIT`, and `MIGRATION_ALLOW_EDITED`.
 fn options() -> Result<RunOptions, DbErr> {
     Ok(RunOptions {
         lock_wait: crate::lock_wait::lock_wait_from_env().map_err(to_db_err)?,
+        allow_edited: crate::edited::allow_edited_from_env().map_err(to_db_err)?,
         ..RunOptions::default()
     })
 }

@@ -203,15 +203,49 @@ pub enum Error {
     /// lock that another transaction holds, until the run's `--lock-timeout`
     /// was spent; every attempt was rolled back whole.
     #[error(
-        "migration {} gave up waiting for a lock on {} after {} ({}): {}; \
-         it was rolled back, none of it is applied",
+        "migration {} gave up waiting for a lock on {} after {} ({}): {}; {}",
         wait.name, wait.relation, crate::fmt_duration(wait.waited),
-        plural(wait.attempts as usize, "attempt"), wait.blockers
+        plural(wait.attempts as usize, "attempt"), wait.blockers,
+        if wait.outside_transaction { OUTSIDE_LEFT } else { "it was rolled back, none of it is applied" }
     )]
     LockWait {
         wait: Box<LockWaitFailure>,
         #[source]
         source: DbErr,
+    },
+
+    /// A migration running outside a transaction failed: nothing is
+    /// recorded, what its earlier statements did stays, and each INVALID
+    /// index a failed concurrent build left is named with its fix.
+    #[error(
+        "migration {name} failed while {action}: {cause}; {OUTSIDE_LEFT}{}",
+        invalid_indexes(invalid)
+    )]
+    OutsideTransaction {
+        name: String,
+        action: &'static str,
+        cause: String,
+        /// INVALID indexes of the schema, quoted, after the failure.
+        invalid: Vec<String>,
+    },
+
+    /// Applied migrations edited since they were applied, refused by `up`
+    /// and `down` (see [`crate::edited`]).
+    #[error(
+        "{} {} edited after {} applied: {}; revert the {}, or review {} and run repair to \
+         record the new {} (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing \
+         was changed",
+        plural(edits.len(), "applied migration"),
+        if edits.len() == 1 { "was" } else { "were" },
+        if edits.len() == 1 { "it was" } else { "they were" },
+        list(edits),
+        if edits.len() == 1 { "edit" } else { "edits" },
+        if edits.len() == 1 { "it" } else { "them" },
+        if edits.len() == 1 { "checksum" } else { "checksums" }
+    )]
+    EditedHistory {
+        /// `m003_x (applied as 000000000000, 2627a9378446 now)`.
+        edits: Vec<String>,
     },
 
     /// A migration name given by the user is not in the history.
@@ -521,6 +555,34 @@ pub struct LockWaitFailure {
     pub attempts: u32,
     /// Time spent waiting and pausing between attempts.
     pub waited: std::time::Duration,
+    /// Whether the migration runs outside a transaction (its statements
+    /// before the one that waited stay applied).
+    pub outside_transaction: bool,
+}
+
+/// What a migration that ran outside a transaction leaves when it fails.
+const OUTSIDE_LEFT: &str = "it ran outside a transaction, so nothing is recorded and the \
+     statements before the failing one stay applied (run up again once fixed: such a migration \
+     must be safe to repeat)";
+
+/// `; it left the INVALID index "ix": drop it with …`.
+fn invalid_indexes(indexes: &[String]) -> String {
+    match indexes {
+        [] => String::new(),
+        [one] => format!(
+            "; it left the INVALID index {one}: drop it with `DROP INDEX CONCURRENTLY {one}`, \
+             then run up again (or make the migration drop it first)"
+        ),
+        many => format!(
+            "; it left the INVALID indexes {}: drop them with {}, then run up again (or make \
+             the migration drop them first)",
+            list(many),
+            many.iter()
+                .map(|i| format!("`DROP INDEX CONCURRENTLY {i}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    }
 }
 
 /// `tables jobs, users`, `column jobs.status`.

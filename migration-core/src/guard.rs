@@ -28,7 +28,40 @@ pub(crate) async fn table_names<C: Reader + ?Sized>(
 /// history. One catalog query and a second read of the bookkeeping, made
 /// only when the first migration is recorded; says nothing when a migration
 /// involved cannot be recorded without a database.
+///
+/// A run racing this one (on SQLite, where nothing is locked while this is
+/// read) may apply a migration that drops a table or column between the
+/// reads: when the check fails and what is recorded has changed since
+/// `state`, it is made again with what is recorded now.
 pub async fn refuse_foreign<C: Reader + ?Sized>(
+    db: &C,
+    history: &History,
+    state: &State,
+) -> Result<(), Error> {
+    let mut seen = state
+        .applied
+        .iter()
+        .map(|a| a.name.clone())
+        .collect::<Vec<_>>();
+    loop {
+        let refused = match check_foreign(db, history, state).await {
+            Err(e @ Error::Foreign { .. }) => e,
+            other => return other,
+        };
+        let now = read_state(db, history).await?;
+        let names = now
+            .applied
+            .iter()
+            .map(|a| a.name.clone())
+            .collect::<Vec<_>>();
+        if names == seen {
+            return Err(refused);
+        }
+        seen = names;
+    }
+}
+
+async fn check_foreign<C: Reader + ?Sized>(
     db: &C,
     history: &History,
     state: &State,

@@ -16,7 +16,9 @@
 //! - [`lock`]: one run at a time per database;
 //! - [`lock_wait`]: bounded lock waits on busy tables, and who blocks them;
 //! - [`adopt`]: taking over databases the Alembic migrator built;
-//! - [`checksum`]: whether an applied migration was edited since;
+//! - [`checksum`]: whether an applied migration was edited since, and
+//!   [`edited`]: `up` and `down` refuse to run over one;
+//! - `outside`: a migration run outside a transaction, with a lock wait;
 //! - [`catalog`]: what a database's catalog says about its schema, typed;
 //! - [`sql`]: how the migrator sends its own statements (safe behind a
 //!   transaction-pooling proxy);
@@ -40,6 +42,7 @@ pub mod cli;
 mod default_expr;
 #[cfg(feature = "tooling")]
 pub mod dry_run;
+pub mod edited;
 pub mod embed;
 mod error;
 mod escape;
@@ -53,6 +56,7 @@ pub mod lint;
 pub mod lock;
 pub mod lock_wait;
 mod mask;
+mod outside;
 pub mod plan;
 mod record;
 mod rt;

@@ -281,10 +281,13 @@ fn squawk(
             text.push_str(&setting);
             text.push_str(";\n");
         }
-    } else if let Some(wait) = options.lock_wait {
+    } else {
         // Outside a transaction the runner bounds each statement's lock wait
-        // on its session.
-        text.push_str(&format!("SET lock_timeout = '{}ms';\n", wait.as_millis()));
+        // on its session, as it sends them (see outside).
+        for setting in crate::outside::prologue(name, options.lock_wait) {
+            text.push_str(&setting);
+            text.push_str(";\n");
+        }
     }
     for (i, statement) in statements.iter().enumerate() {
         let start = text.len();

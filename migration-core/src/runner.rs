@@ -40,8 +40,8 @@ pub struct Report {
     pub adopted: Option<String>,
     /// The migration `adopt --at` baselined the database at, if it did.
     pub baselined: Option<String>,
-    /// Applied migrations edited since they were applied (`up` only; see
-    /// [`crate::checksum`]), each warned about.
+    /// Applied migrations edited since they were applied (`up` only, when
+    /// allowed; see [`crate::edited`]), each warned about.
     pub edited: Vec<String>,
 }
 
@@ -85,7 +85,7 @@ pub async fn up(
         // Another migrator's history is said as such, not as edits.
         refuse_foreign(db, history, &state).await?;
     }
-    let edited = warn_edited(db, history, &state).await?;
+    let edited = refuse_edited(db, history, &state, options).await?;
     if at_goal {
         let mut report = Report::new(history, &state, Vec::new());
         report.edited = edited;
@@ -110,29 +110,15 @@ pub async fn up(
     })
 }
 
-/// Warns about every applied migration edited since it was applied
-/// ([`crate::checksum`]) and returns their names. Sends nothing unless one
-/// looks edited: another migrator's first migration renders differently
-/// too, so the history is then checked ([`refuse_foreign`], one catalog
-/// query) and another migrator's is refused as such.
-pub async fn warn_edited<C: Reader + ?Sized>(
+/// Refuses edited migrations unless `options` allow them, warning about
+/// each then ([`crate::edited::refuse_edited`]).
+pub async fn refuse_edited<C: Reader + ?Sized>(
     db: &C,
     history: &History,
     state: &State,
+    options: &RunOptions,
 ) -> Result<Vec<String>, Error> {
-    let entries = crate::checksum::compare(history, state, db.backend(), false).await;
-    let edited = crate::checksum::edited(&entries);
-    if edited.is_empty() {
-        return Ok(Vec::new());
-    }
-    refuse_foreign(db, history, state).await?;
-    Ok(edited
-        .into_iter()
-        .map(|entry| {
-            tracing::warn!("{}", crate::checksum::warning(entry));
-            entry.name.clone()
-        })
-        .collect())
+    crate::edited::refuse_edited(db, history, state, options.allow_edited).await
 }
 
 /// On a database that records no migrations, the first migration finding
@@ -165,6 +151,7 @@ pub async fn down(
         return Ok(Report::new(history, &state, Vec::new()));
     }
     refuse_foreign(db, history, &state).await?;
+    refuse_edited(db, history, &state, options).await?;
     locked(
         db,
         history,

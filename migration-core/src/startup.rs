@@ -13,7 +13,8 @@
 //! At head it costs one SELECT. `MIGRATION_LOCK_WAIT` (`500ms`, `2s`, `0` for
 //! no bound; 2 s by default) bounds how long a migration queues the
 //! application's queries behind it on a busy table; an invalid value is an
-//! error.
+//! error. An applied migration edited since it was applied stops the run
+//! unless `MIGRATION_ALLOW_EDITED=1` ([`crate::edited`]).
 
 use sea_orm::DatabaseConnection;
 
@@ -62,8 +63,9 @@ pub struct StartupReport {
     pub pending: Vec<String>,
     /// The Alembic revision adopted by this call, if it did.
     pub adopted: Option<String>,
-    /// Applied migrations edited since they were applied (each also logged
-    /// as a warning; see [`crate::checksum`]).
+    /// Applied migrations edited since they were applied, when
+    /// `MIGRATION_ALLOW_EDITED` let the run go on (each also logged as a
+    /// warning; see [`crate::edited`]).
     pub edited: Vec<String>,
 }
 
@@ -109,6 +111,7 @@ pub async fn migrate_on_startup<M: Described>(
     let auto_run = auto_run_from_env()?;
     let options = RunOptions {
         lock_wait: crate::lock_wait::lock_wait_from_env()?,
+        allow_edited: crate::edited::allow_edited_from_env()?,
         ..RunOptions::default()
     };
     migrate_with::<M>(db, auto_run, &options).await

@@ -17,6 +17,10 @@ use crate::state::State;
 /// Tuning of a run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// Whether `up` and `down` go on over applied migrations edited since
+    /// they were applied, warning about each, instead of refusing to run
+    /// (`--allow-edited`, `MIGRATION_ALLOW_EDITED`; see [`crate::edited`]).
+    pub allow_edited: bool,
     /// How long to wait for another run's lock; also how long, in all, a run
     /// keeps retrying migrations that time out waiting for a table's lock.
     pub lock_timeout: Duration,
@@ -29,6 +33,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
+            allow_edited: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_wait: Some(crate::lock_wait::DEFAULT_LOCK_WAIT),
         }
@@ -60,12 +65,13 @@ pub(crate) struct Run<'a> {
 /// Runs one migration. Returns `None` when (SQLite) another run did this
 /// step while this one waited.
 ///
-/// A migration whose `use_transaction()` is `Some(false)` runs outside a
-/// transaction ([`run_outside_transaction`]). Any other runs in one
-/// transaction together with its bookkeeping row ([`attempt_step`]); on
+/// On PostgreSQL a migration whose `use_transaction()` is `Some(false)` runs
+/// outside a transaction ([`crate::outside`]). Any other runs in one
+/// transaction together with its bookkeeping row ([`attempt_step`]). On
 /// PostgreSQL, when one of its statements gives up waiting for a lock (the
 /// lock wait, see [`crate::lock_wait`]), the whole transaction is rolled back
-/// and tried again after a pause (250 ms, doubling up to 2 s), each wait
+/// (outside a transaction: the step stops there, recording nothing) and
+/// tried again from its first statement after a pause (250 ms, doubling up to 2 s), each wait
 /// logged with what it waited for and who held it, until `waited` (the run's
 /// time spent so far waiting for table locks) reaches `--lock-timeout`: a
 /// deadline, so a try waits at most what is left of it, and a pause at most
@@ -80,9 +86,8 @@ pub(crate) async fn run_step(
 ) -> Result<Option<Step>, Error> {
     use crate::lock_wait;
     let migration = &run.history.migrations[index];
-    if migration.use_transaction() == Some(false) {
-        return run_outside_transaction(run, index).await;
-    }
+    let outside = migration.use_transaction() == Some(false)
+        && crate::backend::of(run.db.get_database_backend()).runs_outside_transactions();
     let name = migration.name();
     let mut pause = lock_wait::FIRST_BACKOFF;
     let mut attempt: u32 = 1;
@@ -100,13 +105,13 @@ pub(crate) async fn run_step(
             w => (w, false),
         };
         let started = Instant::now();
-        let (outcome, blockers) = lock_wait::watch(
-            attempt_step(run, index, flush, wait),
-            run.lock.observer(),
-            name,
-            wait,
-        )
-        .await;
+        let try_step = async {
+            match outside {
+                true => crate::outside::attempt(run, index, wait).await,
+                false => attempt_step(run, index, flush, wait).await,
+            }
+        };
+        let (outcome, blockers) = lock_wait::watch(try_step, run.lock.observer(), name, wait).await;
         let source = match outcome {
             Err(e) if lock_wait::lock_not_available(&e) => e,
             Ok(Some(mut step)) => {
@@ -116,6 +121,9 @@ pub(crate) async fn run_step(
             // Its statement was cancelled: the run was asked to stop.
             Err(Error::Migration { .. }) if crate::stop::requested().is_some() => {
                 return crate::stop::refuse_if_stopped(Some(name)).map(|()| None);
+            }
+            Err(e) if outside => {
+                return Err(crate::outside::failed(run.db, run.history.schema(), e).await);
             }
             outcome => return outcome,
         };
@@ -139,6 +147,7 @@ pub(crate) async fn run_step(
                     blockers: held,
                     attempts: attempt,
                     waited: *waited,
+                    outside_transaction: outside,
                 }),
                 source,
             });
@@ -162,7 +171,7 @@ pub(crate) async fn run_step(
 const MIN_LAST_TRY: Duration = Duration::from_millis(20);
 
 /// `applying`, `rolling back`: what a step does, for messages.
-fn doing(direction: Direction) -> &'static str {
+pub(crate) fn doing(direction: Direction) -> &'static str {
     match direction {
         Direction::Up => "applying",
         Direction::Down => "rolling back",
@@ -218,16 +227,22 @@ async fn attempt_step(
         true => crate::record::record(migration.as_ref(), direction, backend).await,
         false => None,
     };
-    // What it records is what it renders, so its checksum need not be
-    // rendered again.
+    // What it records is what it renders, so its `up` need not be
+    // rendered again for its checksum.
     let checksum = match (direction, &recorded) {
         (Direction::Down, _) => None,
-        (Direction::Up, Some(statements)) => Some(crate::checksum::digest(
-            &statements
-                .iter()
-                .map(Statement::to_string)
-                .collect::<Vec<_>>(),
-        )),
+        (Direction::Up, Some(statements)) => Some(
+            crate::checksum::with_up(
+                migration.as_ref(),
+                backend,
+                &statements
+                    .iter()
+                    .map(Statement::to_string)
+                    .collect::<Vec<_>>(),
+            )
+            .await
+            .v2,
+        ),
         (Direction::Up, None) => crate::checksum::of(migration.as_ref(), backend).await,
     };
     let checksum = checksum.as_deref();
@@ -293,113 +308,6 @@ async fn attempt_step(
         return Err(bookkeeping(source));
     }
     finish(run, txn, name, started).await
-}
-
-/// A migration whose `use_transaction()` is `Some(false)`, so that it can
-/// run what PostgreSQL refuses inside a transaction block (`CREATE INDEX
-/// CONCURRENTLY`): its statements are sent one by one, each committing on
-/// its own (on PostgreSQL each as a simple query when the migration reads
-/// nothing, as recorded by [`crate::record::record`]), and its bookkeeping
-/// row is written once they have all succeeded. A failure records nothing
-/// and leaves what the database left (a failed `CREATE INDEX CONCURRENTLY`
-/// leaves an INVALID index), so the migration stays pending and the next run
-/// runs it again from its first statement: such a migration must be
-/// rerunnable, e.g. `DROP INDEX CONCURRENTLY IF EXISTS ix` before `CREATE
-/// INDEX CONCURRENTLY ix …`. No lock wait is set (a `SET` would outlive the
-/// migration on a pooled connection, and a concurrent index build waits for
-/// older transactions by design); the migration lock still serialises runs
-/// on PostgreSQL. On SQLite, which has no run-long lock, whether the step is
-/// still to be done is read without the write lock.
-async fn run_outside_transaction(run: &Run<'_>, index: usize) -> Result<Option<Step>, Error> {
-    let Run {
-        db,
-        history,
-        direction,
-        state,
-        ..
-    } = *run;
-    let migration = &history.migrations[index];
-    let name = migration.name().to_owned();
-    let backend = db.get_database_backend();
-    let table = history.quoted_table(backend);
-    let started = Instant::now();
-    let action = match direction {
-        Direction::Up => "applying it outside a transaction",
-        Direction::Down => "rolling it back outside a transaction",
-    };
-    let bookkeeping = |source| Error::Migration {
-        name: name.clone(),
-        action: "recording it",
-        source,
-    };
-    crate::stop::refuse_if_stopped(None)?;
-    run.lock
-        .check(|| format!("{} {name}", doing(direction)))
-        .await?;
-    if !state.tracked && direction == Direction::Up {
-        create_bookkeeping(db, history).await.map_err(bookkeeping)?;
-    }
-    let dialect = crate::backend::of(backend);
-    if dialect.rechecks_step() {
-        let done = is_recorded(db, &table, &name).await.map_err(bookkeeping)?;
-        if done == (direction == Direction::Up) {
-            return Ok(None);
-        }
-    }
-    let recorded = match dialect.batches() {
-        true => crate::record::record(migration.as_ref(), direction, backend).await,
-        false => None,
-    };
-    let ran = match recorded {
-        Some(statements) => {
-            let mut ran = Ok(());
-            for statement in &statements {
-                if let Err(e) = db.execute_unprepared(&statement.to_string()).await {
-                    ran = Err(e);
-                    break;
-                }
-            }
-            ran
-        }
-        None => {
-            let manager = SchemaManager::new(db);
-            match direction {
-                Direction::Up => migration.up(&manager).await,
-                Direction::Down => migration.down(&manager).await,
-            }
-        }
-    };
-    ran.map_err(|source| Error::Migration {
-        name: name.clone(),
-        action,
-        source,
-    })?;
-    let checksum = match direction {
-        Direction::Up => crate::checksum::of(migration.as_ref(), backend).await,
-        Direction::Down => None,
-    };
-    run.lock
-        .check(|| format!("recording {name}, whose statements ran"))
-        .await?;
-    let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
-    db.execute_unprepared(&record.to_string())
-        .await
-        .map_err(bookkeeping)?;
-    let elapsed = started.elapsed();
-    let what = match direction {
-        Direction::Up => "applied",
-        Direction::Down => "rolled back",
-    };
-    tracing::info!(
-        "{what} {name} outside a transaction ({})",
-        crate::fmt_duration(elapsed)
-    );
-    Ok(Some(Step {
-        name,
-        direction,
-        elapsed,
-        lock_waits: 0,
-    }))
 }
 
 /// Commits a step's transaction and reports it; rolls it back instead when

@@ -91,6 +91,7 @@ pub(super) fn refuse_remote_destruction(command: &Command, target: &Target) -> R
             to,
             yes,
             dry_run: false,
+            ..
         } if to.is_some() || num.unwrap_or(1) > 1 => ("down of more than one migration", *yes),
         _ => return Ok(()),
     };

@@ -80,6 +80,10 @@ struct Cli {
     #[arg(short = 'v', long, global = true)]
     verbose: bool,
 
+    /// MIGRATION_ALLOW_EDITED, read once parsed.
+    #[arg(skip)]
+    allow_edited_env: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -97,6 +101,10 @@ enum Command {
         /// Print the SQL the run would execute, and change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Run even though an applied migration was edited since it was
+        /// applied, warning about each (also MIGRATION_ALLOW_EDITED=1)
+        #[arg(long)]
+        allow_edited: bool,
     },
     /// Roll back applied migrations (one by default)
     Down {
@@ -112,6 +120,10 @@ enum Command {
         /// Allow rolling back more than one migration on a remote server
         #[arg(long)]
         yes: bool,
+        /// Run even though an applied migration was edited since it was
+        /// applied, warning about each (also MIGRATION_ALLOW_EDITED=1)
+        #[arg(long)]
+        allow_edited: bool,
     },
     /// List every migration, applied or pending
     Status {
@@ -263,6 +275,13 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
             }
         }
     }
+    match crate::edited::allow_edited_from_env() {
+        Ok(allow) => cli.allow_edited_env = allow,
+        Err(e) => {
+            eprintln!("error: {}", crate::one_line(&e, &[]));
+            return ExitCode::from(2);
+        }
+    }
     init_logging(cli.verbose);
     let history = match cli.database_schema.as_deref() {
         Some(schema) => History::of::<M>().in_schema(schema),
@@ -348,7 +367,18 @@ async fn run(
         }
         _ => target,
     };
+    let allow_edited = matches!(
+        cli.command,
+        Command::Up {
+            allow_edited: true,
+            ..
+        } | Command::Down {
+            allow_edited: true,
+            ..
+        }
+    );
     let options = RunOptions {
+        allow_edited: allow_edited || cli.allow_edited_env,
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         lock_wait: cli
             .lock_wait
@@ -403,6 +433,7 @@ async fn execute(
             num,
             to,
             dry_run: true,
+            ..
         } => {
             let goal = goal(*num, to, Goal::All);
             return dry_run(database, history, db, Direction::Up, &goal, options).await;

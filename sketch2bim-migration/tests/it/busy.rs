@@ -362,6 +362,7 @@ async fn next_behind_a_blocker(db: &DatabaseConnection, url: &str, hold: Duratio
     let options = RunOptions {
         lock_wait: Some(Duration::from_millis(100)),
         lock_timeout: Duration::from_secs(60),
+        ..RunOptions::default()
     };
     let up = runner::up(db, &history, &Goal::Steps(1), &options);
     let end = async {

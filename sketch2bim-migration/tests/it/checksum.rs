@@ -15,13 +15,13 @@ use crate::migrations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-/// The checksums of the migrations that replaced the Alembic history, as
-/// rendered for PostgreSQL. They change only if a migration's statements
-/// change: migrations are frozen history, so a change here is a new migration
-/// instead (or, after a dependency upgrade that renders different SQL, a
-/// reviewed `repair` in every database). Later migrations are checked against
-/// what this binary renders for them.
-const POSTGRES: [(&str, &str); 10] = [
+/// Each migration's checksum as recorded before `v2` (the SHA-256 of its `up`
+/// statements alone) for PostgreSQL, which every database migrated before
+/// `v2` holds. They change only if
+/// a migration's statements change: migrations are frozen history, so a
+/// change here is a new migration instead (or, after a dependency upgrade
+/// that renders different SQL, a reviewed `repair` in every database).
+const POSTGRES_V1: [(&str, &str); 10] = [
     (
         "m001_initial_schema",
         "87687521a665a4148640bffbad21015f40c53fa310b965a1a980f1734e7f59a8",
@@ -64,8 +64,8 @@ const POSTGRES: [(&str, &str); 10] = [
     ),
 ];
 
-/// As rendered for SQLite, where three migrations render differently.
-const SQLITE: [(&str, &str); 10] = [
+/// As recorded before `v2` for SQLite, where three migrations render differently.
+const SQLITE_V1: [(&str, &str); 10] = [
     (
         "m001_initial_schema",
         "8640e92a5fd26c6d74015da38ea3567cb971a032f91eec52821b5fbbfacf574f",
@@ -105,6 +105,96 @@ const SQLITE: [(&str, &str); 10] = [
     (
         "m010_remove_reader_type_column",
         "a6e52d57300e55bcb122f6a382053c34f4d5b9683cdb358e9d6358649438870a",
+    ),
+];
+
+/// Each migration's checksum (`v2`: its `up` and `down` statements and its
+/// `use_transaction()`) as rendered for PostgreSQL and recorded by every
+/// apply since `v2`: changed deliberately when `v2` began.
+const POSTGRES: [(&str, &str); 10] = [
+    (
+        "m001_initial_schema",
+        "v2:f0cf77664e0cb0019c3001f78562bb31801d05afe942375391e3d772dc8981d9",
+    ),
+    (
+        "m002_add_legend_to_jobs",
+        "v2:a0c760462f00b75fdad911812605008112645e6e42605d453ea79c8d3069075e",
+    ),
+    (
+        "m003_add_batch_id_to_jobs",
+        "v2:1914210110de840e4c64c57f67595b020f6be13dc925f4335779c007dde1a42a",
+    ),
+    (
+        "m004_add_iterations_variations_referrals",
+        "v2:fafdbbae7a94631a484640b6ece6263c93d8b2af3fb76f07f96512a0f6b663e5",
+    ),
+    (
+        "m005_add_sketchup_url",
+        "v2:cd11932974153999d187b7e1aa125a3b80521afeda131f1fbf5ed2b3522f7aba",
+    ),
+    (
+        "m006_remove_api_keys",
+        "v2:122f91abbfbc40bdee7d3fc9605fc26292cfa988daa8ea35650a4e4f494de2fa",
+    ),
+    (
+        "m007_add_subscription_expires_at",
+        "v2:f33197e00e2ed1c890a770b8b4ee2a64dbb73845859571f100046a78974686d6",
+    ),
+    (
+        "m008_add_subscription_fields",
+        "v2:bb506b4eb792f3492d95395340fdd08c7ddf1dc1dc6e56a7ec241d2e290f512b",
+    ),
+    (
+        "m009_add_project_type_to_jobs",
+        "v2:14e8356315da8ba8822ba287c48dda3bfa55a8f0635b0743562b613d5c1a6f24",
+    ),
+    (
+        "m010_remove_reader_type_column",
+        "v2:8d6f1707475614e9d4ac117b70d8b2eb251cab2ddd05a72a01d272a79e21a2ac",
+    ),
+];
+
+/// As rendered for SQLite.
+const SQLITE: [(&str, &str); 10] = [
+    (
+        "m001_initial_schema",
+        "v2:1bf1a24b657f8a705cb5c8817394fa52a0bd0a2c8ad3ce4c79cb4ec48d36d677",
+    ),
+    (
+        "m002_add_legend_to_jobs",
+        "v2:0bf6e90c3ec712ac708ee1183b4ee1d60691f2253c95aef7616b1cbf7406d5a4",
+    ),
+    (
+        "m003_add_batch_id_to_jobs",
+        "v2:1914210110de840e4c64c57f67595b020f6be13dc925f4335779c007dde1a42a",
+    ),
+    (
+        "m004_add_iterations_variations_referrals",
+        "v2:cb187b11188dffbadaeadbdd0abca805996c2f99461b30cebc73c8837d1a973d",
+    ),
+    (
+        "m005_add_sketchup_url",
+        "v2:cd11932974153999d187b7e1aa125a3b80521afeda131f1fbf5ed2b3522f7aba",
+    ),
+    (
+        "m006_remove_api_keys",
+        "v2:a5ab484ddc75486895f22bae96e2aa77e500ba2a076ed0d041a148d143be6708",
+    ),
+    (
+        "m007_add_subscription_expires_at",
+        "v2:b844748620198dc8fe582a2de6fc8cd342721b0aacfef8239fc2d14dcbdbeb2c",
+    ),
+    (
+        "m008_add_subscription_fields",
+        "v2:29b51efbe99251003ba56e55f7dca79d41fa6baf488be92116e06da4d4be4388",
+    ),
+    (
+        "m009_add_project_type_to_jobs",
+        "v2:14e8356315da8ba8822ba287c48dda3bfa55a8f0635b0743562b613d5c1a6f24",
+    ),
+    (
+        "m010_remove_reader_type_column",
+        "v2:8d6f1707475614e9d4ac117b70d8b2eb251cab2ddd05a72a01d272a79e21a2ac",
     ),
 ];
 
@@ -155,6 +245,13 @@ async fn the_pinned_checksums_are_the_first_migrations_and_what_they_render() {
             Some(checksum),
             "{name}"
         );
+    }
+}
+
+fn expected_v1(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
+    match backend {
+        Backend::Postgres => &POSTGRES_V1,
+        Backend::Sqlite => &SQLITE_V1,
     }
 }
 
@@ -209,8 +306,14 @@ fn names() -> Vec<&'static str> {
 }
 
 const EDITED: &str = "m003_add_batch_id_to_jobs was edited after it was applied: its checksum \
-                      was 000000000000, it is 2627a9378446 now; review the change, then run \
+                      was 000000000000, it is 1914210110de now; review the change, then run \
                       repair to record the new checksum";
+
+const REFUSED: &str = "error: 1 applied migration was edited after it was applied: \
+                       m003_add_batch_id_to_jobs (applied as 000000000000, 1914210110de now); \
+                       revert the edit, or review it and run repair to record the new checksum \
+                       (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was \
+                       changed";
 
 async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     let test_db = TestDb::new(backend).await;
@@ -232,6 +335,25 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
             Migrations::count(migrations().len())
         )]
     );
+
+    // Checksums recorded before v2 still match: verify and up accept them.
+    for (name, v1) in expected_v1(backend) {
+        exec(
+            &db,
+            &format!("UPDATE seaql_migrations SET checksum = '{v1}' WHERE version = '{name}'"),
+        )
+        .await;
+    }
+    cli(BIN, &dir, url, &["verify"]).ok();
+    let up = cli(BIN, &dir, url, &["up"]).ok();
+    assert_eq!(up.stderr_lines().len(), 1, "{up:#?}");
+    for (name, v2) in expected(backend).await {
+        exec(
+            &db,
+            &format!("UPDATE seaql_migrations SET checksum = '{v2}' WHERE version = '{name}'"),
+        )
+        .await;
+    }
 
     // m003 as if its code had rendered something else when it was applied.
     exec(
@@ -269,7 +391,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     assert_eq!(
         verify.stdout_lines()[2],
         format!(
-            "{:width$}  edited: applied as 000000000000, renders 2627a9378446 now",
+            "{:width$}  edited: applied as 000000000000, renders 1914210110de now",
             "m003_add_batch_id_to_jobs"
         )
     );
@@ -282,15 +404,50 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
         ]
     );
 
-    // `up` flags it and goes on: nothing it applies depends on the edit.
-    let up = cli(BIN, &dir, url, &["up"]).ok();
+    // `up` and `down` refuse it, even at head; allowed, `up` warns and goes on.
+    let up = cli(BIN, &dir, url, &["up"]);
+    assert_eq!((up.code, up.stderr_lines()), (1, vec![REFUSED]), "{up:#?}");
+    let down = cli(BIN, &dir, url, &["down"]);
+    assert_eq!(
+        (down.code, down.stderr_lines()),
+        (1, vec![REFUSED]),
+        "{down:#?}"
+    );
+    assert_eq!(
+        recorded(&db).await.len(),
+        migrations().len(),
+        "down changed something"
+    );
+    let up = test_support::cli::run(
+        BIN,
+        dir.path(),
+        &[("MIGRATION_ALLOW_EDITED", "1")],
+        &["-u", url, "up"],
+    )
+    .ok();
     assert_eq!(up.stderr_lines()[0], format!("warning: {EDITED}"));
     assert_eq!(up.stderr_lines().len(), 2, "{up:#?}");
-    // So does the startup API, in its report.
-    let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
+    let up = cli(BIN, &dir, url, &["up", "--allow-edited"]).ok();
+    assert_eq!(up.stderr_lines()[0], format!("warning: {EDITED}"));
+    // The startup API refuses it too, unless allowed.
+    let refused = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
         &db,
         true,
         &migration_core::runner::RunOptions::default(),
+    )
+    .await
+    .expect_err("an edited history");
+    assert_eq!(
+        format!("error: {}", migration_core::one_line(&refused, &[])),
+        REFUSED
+    );
+    let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
+        &db,
+        true,
+        &migration_core::runner::RunOptions {
+            allow_edited: true,
+            ..Default::default()
+        },
     )
     .await
     .expect("startup");
@@ -308,7 +465,7 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     assert_eq!(
         repair.stderr_lines(),
         vec![
-            "recorded the checksum of m003_add_batch_id_to_jobs (2627a9378446)",
+            "recorded the checksum of m003_add_batch_id_to_jobs (1914210110de)",
             "sketch2bim: recorded the checksums of 1 migration: m003_add_batch_id_to_jobs",
         ]
     );

@@ -264,11 +264,12 @@ async fn dry_run_changes_nothing(backend: Backend) {
         )),
         "{plan:#?}"
     );
-    // The checksum it records is the one of the statements above (and of
-    // what `up` records: see the checksum tests).
+    // The checksum it records is the one of the statements above, its down
+    // and its use_transaction() (and of what `up` records: see the checksum
+    // tests; v2 since the down step and use_transaction() are covered).
     assert!(
         lines[2]
-            .ends_with(", '2627a9378446b8e394983a9917e3669ee1ce2ed6f1058363894559b3d1fa7fdf');"),
+            .ends_with(", 'v2:1914210110de840e4c64c57f67595b020f6be13dc925f4335779c007dde1a42a');"),
         "{plan:#?}"
     );
     assert_eq!(lines[3], "COMMIT;");

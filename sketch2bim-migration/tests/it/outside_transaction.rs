@@ -135,18 +135,23 @@ async fn fails_then_recovers(backend: Backend) {
         .await
         .expect_err("m002 cannot build a unique index over duplicate codes");
     let failed = migration_core::one_line(&failed, &[]);
+    // On SQLite it runs in a write-locked transaction like any other.
     let expected = match backend {
-        Backend::Postgres => "could not create unique index \"ix_plans_code\"",
-        Backend::Sqlite => "UNIQUE constraint failed: plans.code",
+        Backend::Postgres => {
+            "applying it outside a transaction: could not create unique index \"ix_plans_code\"; \
+             it ran outside a transaction, so nothing is recorded and the statements before the \
+             failing one stay applied (run up again once fixed: such a migration must be safe to \
+             repeat); it left the INVALID index ix_plans_code: drop it with `DROP INDEX \
+             CONCURRENTLY ix_plans_code`, then run up again (or make the migration drop it first)"
+        }
+        Backend::Sqlite => "applying it: UNIQUE constraint failed: plans.code",
     };
     assert_eq!(
         failed,
-        format!(
-            "migration m002_unique_code_concurrently failed while applying it outside a \
-             transaction: {expected}"
-        )
+        format!("migration m002_unique_code_concurrently failed while {expected}")
     );
-    // What the database left, and no record of the migration.
+    // What the database left (on SQLite the transaction left nothing), and
+    // no record of the migration.
     let left = match backend {
         Backend::Postgres => (true, false),
         Backend::Sqlite => (false, false),
@@ -203,7 +208,7 @@ async fn a_migration_outside_a_transaction_fails_then_recovers_on_sqlite() {
 }
 
 #[tokio::test]
-async fn the_dry_run_of_a_migration_outside_a_transaction_has_no_begin_or_commit() {
+async fn the_dry_run_of_a_migration_outside_a_transaction_shows_its_lock_wait_and_no_begin() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     let history = History::of::<Plans>();
@@ -216,17 +221,20 @@ async fn the_dry_run_of_a_migration_outside_a_transaction_has_no_begin_or_commit
         .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
     assert_eq!(plan.len(), 1);
     let statements = &plan[0].statements;
-    assert_eq!(statements.len(), 3, "{statements:#?}");
     assert_eq!(
-        statements[0],
-        "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code"
+        statements[..5],
+        [
+            "SET lock_timeout = '2000ms'",
+            "SET application_name = 'migrating m002_unique_code_concurrently'",
+            "DROP INDEX CONCURRENTLY IF EXISTS ix_plans_code",
+            "CREATE UNIQUE INDEX CONCURRENTLY ix_plans_code ON plans (code)",
+            "RESET lock_timeout; RESET application_name",
+        ],
+        "{statements:#?}"
     );
-    assert_eq!(
-        statements[1],
-        "CREATE UNIQUE INDEX CONCURRENTLY ix_plans_code ON plans (code)"
-    );
+    assert_eq!(statements.len(), 6, "{statements:#?}");
     assert!(
-        statements[2].starts_with(
+        statements[5].starts_with(
             "INSERT INTO \"public\".\"seaql_migrations\" (version, applied_at, checksum) VALUES \
              ('m002_unique_code_concurrently', "
         ),
