@@ -47,6 +47,7 @@ mod guard;
 pub mod history;
 pub mod layout;
 pub mod lock;
+pub mod lock_safe;
 pub mod lock_wait;
 mod mask;
 pub mod plan;

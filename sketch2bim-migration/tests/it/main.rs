@@ -11,6 +11,7 @@ mod data;
 mod embed;
 mod head;
 mod history;
+mod lock_safe;
 mod outside_transaction;
 mod pooler;
 
