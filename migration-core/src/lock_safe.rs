@@ -101,8 +101,10 @@ pub async fn drop_index_concurrently(
 ///
 /// `set` and `pending` are SQL, written by the migration's author:
 /// `set` must make `pending` false for every row it updates (`set: "priority =
-/// 0"`, `pending: "priority IS NULL"`), otherwise the backfill never ends.
-/// `key_column` should be indexed (the primary key).
+/// 0"`, `pending: "priority IS NULL"`), otherwise the backfill never ends;
+/// so must the rows written while it runs (give them the value first, with a
+/// column default), otherwise it keeps chasing them. `key_column` should be
+/// indexed (the primary key).
 ///
 /// Call it from a migration whose `use_transaction()` is `Some(false)`, of
 /// its own, after the one that added the column: each statement then commits
