@@ -15,12 +15,17 @@
 //!    application transaction holds it for 3 s, with the default lock wait,
 //!    a shorter one, and none (`--lock-wait 0`). `cargo run --release -p
 //!    bench -- busy` runs only this section.
+//! 5. Writers during an index build and a backfill on 1,000,000 jobs: a
+//!    plain `CREATE INDEX` against the lock-safe helpers of
+//!    `migration_core::lock_safe` (`src/lock_safe.rs`). `cargo run --release -p
+//!    bench -- lock-safe` runs only this section.
 //!
 //! (1) and (2) run with the default sslmode and with `sslmode=disable`. The
 //! server is `BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
 //! postgres://postgres@127.0.0.1:5432/postgres; the benchmark creates and
 //! drops its own databases there.
 
+mod lock_safe;
 mod proxy;
 
 use std::net::ToSocketAddrs;
@@ -53,8 +58,10 @@ fn main() -> std::process::ExitCode {
     let outcome = match only.as_deref() {
         None => runtime.block_on(run()),
         Some("busy") => runtime.block_on(busy_only()),
+        Some("lock-safe") => runtime.block_on(lock_safe_only()),
         Some(other) => Err(format!(
-            "unknown section {other:?}: run with no argument for every section, or `busy`"
+            "unknown section {other:?}: run with no argument for every section, `busy` or \
+             `lock-safe`"
         )),
     };
     match outcome {
@@ -494,7 +501,15 @@ async fn run() -> Fallible<()> {
 
     // 3. Populated database, m006 → head.
     populated(&admin, &server, &history).await?;
-    busy(&admin, &server, &bin).await
+    busy(&admin, &server, &bin).await?;
+    lock_safe::run(&admin, &server).await
+}
+
+/// Section 5 alone.
+async fn lock_safe_only() -> Fallible<()> {
+    let server = server_url();
+    let admin = connect_plain(&server).await?;
+    lock_safe::run(&admin, &server).await
 }
 
 /// Section 4 alone.

@@ -54,6 +54,7 @@ pub mod layout;
 #[cfg(feature = "tooling")]
 pub mod lint;
 pub mod lock;
+pub mod lock_safe;
 pub mod lock_wait;
 mod mask;
 mod outside;

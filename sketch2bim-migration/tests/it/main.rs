@@ -13,6 +13,7 @@ mod head;
 mod history;
 mod hostile;
 mod lock;
+mod lock_safe;
 mod nontx;
 mod outside_transaction;
 mod pooler;
