@@ -409,22 +409,30 @@ async fn the_dry_run_of_a_backfill_shows_the_pending_count_and_one_batch() {
         .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
     assert_eq!(plan.len(), 1);
     let statements = &plan[0].statements;
-    assert_eq!(statements.len(), 3, "{statements:#?}");
+    assert_eq!(statements.len(), 6, "{statements:#?}");
+    // Outside a transaction: the lock wait and the name on the session, the
+    // migration's statements, the session put back, then its row.
+    assert_eq!(statements[0], "SET lock_timeout = '2000ms'");
     assert_eq!(
-        statements[0],
+        statements[1],
+        "SET application_name = 'migrating m002_backfill_zz_lock_safe_note'"
+    );
+    assert_eq!(
+        statements[2],
         "SELECT count(*) FROM zz_lock_safe WHERE note IS NULL"
     );
     assert_eq!(
-        statements[1],
+        statements[3],
         format!(
             "UPDATE zz_lock_safe SET {SET} WHERE id IN \
              (SELECT id FROM zz_lock_safe WHERE note IS NULL LIMIT 1000)"
         )
     );
+    assert_eq!(statements[4], "RESET lock_timeout; RESET application_name");
     assert!(
-        statements[2].starts_with(
-            "INSERT INTO \"seaql_migrations\" (version, applied_at, checksum) VALUES \
-             ('m002_backfill_zz_lock_safe_note', "
+        statements[5].starts_with(
+            "INSERT INTO \"public\".\"seaql_migrations\" (version, applied_at, checksum) \
+             VALUES ('m002_backfill_zz_lock_safe_note', "
         ),
         "{statements:#?}"
     );
