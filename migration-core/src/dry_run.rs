@@ -34,7 +34,7 @@ pub async fn plan(
     options: &RunOptions,
 ) -> Result<Vec<PlannedStep>, Error> {
     let state = runner::read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     state.refuse_damage(history)?;
     let indexes = match direction {
         Direction::Up => crate::plan::plan_up(history, &state, goal)?,

@@ -143,6 +143,24 @@ async fn column_names<C: Reader + ?Sized>(
         .collect()
 }
 
+/// Refuses names this binary does not know ([`State::refuse_unknown`]); when
+/// the database holds another migrator's history (which records names this
+/// binary does not have once that history grew past its first migration),
+/// says that instead. The catalog query is made only on that refusal's path.
+pub async fn refuse_unknown<C: Reader + ?Sized>(
+    db: &C,
+    history: &History,
+    state: &State,
+) -> Result<(), Error> {
+    match state.refuse_unknown() {
+        Ok(()) => Ok(()),
+        Err(ahead) => {
+            refuse_foreign(db, history, state).await?;
+            Err(ahead)
+        }
+    }
+}
+
 /// What a run checks again once it holds the migration lock, before its
 /// first write (another run may have changed the database while it waited):
 /// names this binary does not know, a damaged history, another migrator's
@@ -153,7 +171,7 @@ pub(crate) async fn refuse_under_lock(
     history: &History,
     state: &State,
 ) -> Result<(), Error> {
-    state.refuse_unknown()?;
+    refuse_unknown(db, history, state).await?;
     state.refuse_damage(history)?;
     refuse_foreign(db, history, state).await?;
     if state.tracked {

@@ -77,7 +77,7 @@ pub async fn up(
     options: &RunOptions,
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     state.refuse_damage(history)?;
     let at_goal =
         state.alembic.is_none() && crate::plan::plan_up(history, &state, goal)?.is_empty();
@@ -145,7 +145,7 @@ pub async fn down(
     options: &RunOptions,
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     state.refuse_damage(history)?;
     if state.alembic.is_none() && crate::plan::plan_down(history, &state, goal)?.is_empty() {
         return Ok(Report::new(history, &state, Vec::new()));
@@ -198,7 +198,7 @@ pub async fn adopt(
     how: &AdoptOptions,
 ) -> Result<Report, Error> {
     let state = read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     if takeover(history, &state, how)?.is_none() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
@@ -206,7 +206,7 @@ pub async fn adopt(
     let outcome = async {
         // Again under the lock: another run may have taken it over meanwhile.
         let state = read_state(db, history).await?;
-        state.refuse_unknown()?;
+        crate::guard::refuse_unknown(db, history, &state).await?;
         let Some(takeover) = takeover(history, &state, how)? else {
             return Ok(Report::new(history, &state, Vec::new()));
         };

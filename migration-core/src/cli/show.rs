@@ -235,7 +235,7 @@ pub(super) async fn verify(
     db: &DatabaseConnection,
 ) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     state.refuse_damage(history)?;
     if let Some(found) = &state.alembic {
         eprintln!(
@@ -329,7 +329,7 @@ pub(super) async fn autogenerate(
         });
     };
     let state = runner::read_state(db, history).await?;
-    state.refuse_unknown()?;
+    crate::guard::refuse_unknown(db, history, &state).await?;
     let pending = state.pending(history);
     if !pending.is_empty() || state.alembic.is_some() {
         return Err(Error::NotAtHead {
