@@ -108,6 +108,14 @@ impl Default for LintOptions {
     }
 }
 
+/// Whether squawk reads `version` as a PostgreSQL version (`15`, `15.4`).
+pub fn check_pg_version(version: &str) -> Result<(), String> {
+    version
+        .parse::<squawk_linter::Version>()
+        .map(|_| ())
+        .map_err(|_| "expected a PostgreSQL version such as 15 or 15.4".to_owned())
+}
+
 /// One finding: where, which rule, why, and what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

@@ -13,6 +13,7 @@ pub mod cli;
 mod cluster;
 pub mod db;
 pub mod diff;
+pub mod lint;
 pub mod migrations;
 pub mod pgbouncer;
 pub mod rows;

@@ -46,8 +46,9 @@ struct Cli {
     #[arg(short = 'u', long = "database-url", global = true, value_name = "URL")]
     database_url: Option<String>,
 
-    /// PostgreSQL schema to migrate (sets the search path). Default: the
-    /// server's (public).
+    /// PostgreSQL schema to migrate: the bookkeeping and the migrations'
+    /// tables live there, whatever search path the database or role sets.
+    /// Default: public.
     #[arg(
         short = 's',
         long = "database-schema",
@@ -185,7 +186,7 @@ enum Command {
     /// finding. Needs no database
     Lint {
         /// The PostgreSQL version the migrations run on
-        #[arg(long, value_name = "VERSION", default_value = "15")]
+        #[arg(long, value_name = "VERSION", default_value = "15", value_parser = parse_pg_version)]
         pg_version: String,
     },
     /// Schema reference files
@@ -554,7 +555,13 @@ fn parse_lock_wait(value: &str) -> Result<LockWait, String> {
         })
 }
 
-/// `-s ''` means the server's default, as when `-s` is not given.
+/// `--pg-version`: a version squawk reads (`15`, `15.4`); a bad one is a
+/// usage error.
+fn parse_pg_version(value: &str) -> Result<String, String> {
+    crate::lint::check_pg_version(value).map(|()| value.to_owned())
+}
+
+/// The schema name's form; an empty one (`-s ''`) is refused when connecting.
 fn parse_schema(schema: &str) -> Result<String, String> {
     if !schema.is_empty() {
         crate::target::check_schema_name(schema)?;
