@@ -1,138 +1,67 @@
 //! What the ASK and Sketch2BIM migrators do the same way.
 //!
-//! Each migrator crate lists its migrations (a [`sea_orm_migration::MigratorTrait`])
-//! and describes its database with a [`Database`]; everything else lives here,
-//! so the CLI and the applications that embed the migrator run the same code:
+//! Each migrator crate lists its migrations with [`migrator!`] and describes
+//! its database with a [`Database`]; everything else lives here, so the CLI
+//! and the applications that embed a migrator run the same code.
 //!
-//! The runtime, which an application that embeds a migrator links:
+//! The crate is a stack of layers, each using only the ones below it
+//! (`docs/ARCHITECTURE.md` draws it; a test keeps it so):
 //!
-//! - [`target`]: which database, from which setting, shown without its password;
-//! - [`runner`]: the operations, each under the lock, built from
-//!   [`history`] (the migrations and the checks of what is recorded),
-//!   [`state`] (what is recorded), [`plan`] (what a run does, pure), `step`
-//!   (one migration in one transaction with its bookkeeping row),
-//!   `bookkeeping` (the bookkeeping table's SQL) and `backend` (what differs
-//!   between PostgreSQL and SQLite);
-//! - [`lock`]: one run at a time per database;
-//! - [`lock_wait`]: bounded lock waits on busy tables, and who blocks them;
-//! - [`adopt`]: taking over databases the Alembic migrator built;
-//! - [`checksum`]: whether an applied migration was edited since, and
-//!   [`edited`]: `up` and `down` refuse to run over one;
-//! - `outside`: a migration run outside a transaction, with a lock wait;
-//! - [`catalog`]: what a database's catalog says about its schema, typed;
-//! - [`sql`]: how the migrator sends its own statements (safe behind a
-//!   transaction-pooling proxy);
-//! - [`startup`] and [`embed`]: the startup API and the `MigratorTrait` calls.
-//!
-//! Behind the `tooling` feature: [`dry_run`], [`check`], [`schema`] and the
-//! migration generator; behind `cli` (which implies `tooling`): `cli`, the
-//! command line both binaries share.
+//! 1. `model`: plain data and errors ([`Error`], [`Database`]);
+//! 2. `pure`: the history, plans, checksums, the bookkeeping table's
+//!    statements and the statements of one step, all without a database;
+//! 3. `backend`: what PostgreSQL and SQLite each do their own way (locks,
+//!    lock waits, transport, catalog reads, their drivers' error codes), one
+//!    folder per backend;
+//! 4. `ops`: the operations ([`runner`]), each under the migration lock;
+//! 5. the embedding API: [`startup`], [`embed`] (what [`migrator!`]'s
+//!    `MigratorTrait` calls), [`target`] (which database) and [`lock_safe`]
+//!    (helpers for migrations on busy tables);
+//! 6. behind the `tooling` feature: [`dry_run`], [`check`], [`schema`],
+//!    [`lint`] and the migration generator;
+//! 7. behind `cli` (which implies `tooling`): [`cli`], the command line both
+//!    binaries share.
 
-pub mod adopt;
-#[cfg(feature = "tooling")]
-mod autogen;
 mod backend;
-mod bookkeeping;
-pub mod catalog;
-#[cfg(feature = "tooling")]
-pub mod check;
-pub mod checksum;
-#[cfg(feature = "cli")]
-pub mod cli;
-mod default_expr;
-#[cfg(feature = "tooling")]
-pub mod dry_run;
-pub mod edited;
+mod model;
+mod ops;
+mod pure;
+
 pub mod embed;
-mod error;
-mod escape;
-#[cfg(feature = "tooling")]
-mod generate;
-mod guard;
-pub mod history;
-pub mod layout;
-#[cfg(feature = "tooling")]
-pub mod lint;
-pub mod lock;
 pub mod lock_safe;
-pub mod lock_wait;
-mod mask;
-mod outside;
-pub mod plan;
-mod record;
-mod rt;
-pub mod runner;
-#[cfg(feature = "tooling")]
-pub mod schema;
-pub mod sql;
-pub mod startup;
-pub mod state;
-mod step;
-mod stop;
 pub mod target;
 
-pub use error::{Error, LockWaitFailure};
-pub use escape::escape;
-pub use mask::{describe_db_err, one_line};
+#[cfg(feature = "tooling")]
+mod tooling;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use embed::startup;
+pub use model::database::{Database, Described};
+pub use model::error::{Error, LockWaitFailure};
+pub use model::escape::escape;
+pub use model::redact::{describe_db_err, one_line};
+pub use model::text::fmt_duration;
+pub use pure::catalog;
+pub use pure::checksum;
+#[cfg(feature = "tooling")]
+pub use tooling::{check, dry_run, lint, schema};
+
+/// The operations an application or a migrator crate runs: `up`, `down`,
+/// `status`, `adopt`, `repair`, `verify`…, and what they take and report.
+pub mod runner {
+    pub use crate::ops::runner::*;
+}
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::model::text::summary_of;
+    pub use crate::pure::layout::problems as layout_problems;
     pub use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
     pub use sea_orm_migration::IntoSchemaManagerConnection;
     pub use sea_orm_migration::async_trait;
     pub use sea_orm_migration::{MigrationTrait, MigratorTrait};
-}
-
-/// A migrator that knows its database and can say what each of its
-/// migrations does. Declared with [`migrator!`].
-pub trait Described: sea_orm_migration::MigratorTrait {
-    /// The database this history migrates.
-    const DATABASE: Database;
-
-    /// `(name, leading doc paragraph)` per migration, oldest first.
-    fn summaries() -> Vec<(&'static str, &'static str)>;
-
-    /// `(name, source file)` per migration, oldest first (`lint` reads the
-    /// allowances written there).
-    fn sources() -> Vec<(&'static str, &'static str)> {
-        Vec::new()
-    }
-}
-
-/// The leading `//!` paragraph of a migration's source, as written: what the
-/// migration does.
-pub fn summary_of(source: &str) -> &str {
-    let start = source.find("//!").unwrap_or(source.len());
-    let mut end = start;
-    for line in source[start..].split_inclusive('\n') {
-        let text = line.trim();
-        if !text.starts_with("//!") || text == "//!" {
-            break;
-        }
-        end += line.len();
-    }
-    source[start..end].trim_end()
-}
-
-/// A `//!` paragraph joined into one line.
-pub fn one_line_doc(doc: &str) -> String {
-    doc.lines()
-        .map(|l| l.trim().trim_start_matches("//!").trim())
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_summary_is_the_leading_doc_paragraph_in_one_line() {
-        let source = "//! Adds `x`\n//! to jobs.\n//!\n//! More.\nuse a;\n";
-        let doc = super::summary_of(source);
-        assert_eq!(doc, "//! Adds `x`\n//! to jobs.");
-        assert_eq!(super::one_line_doc(doc), "Adds `x` to jobs.");
-        assert_eq!(super::summary_of("use a;\n"), "");
-    }
 }
 
 /// Declares a migrator: a unit struct for a [`Database`], implementing
@@ -225,7 +154,7 @@ macro_rules! migrator {
             fn summaries() -> Vec<(&'static str, &'static str)> {
                 vec![$((
                     stringify!($m),
-                    $crate::summary_of(include_str!(concat!(
+                    $crate::__private::summary_of(include_str!(concat!(
                         env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
                     ))),
                 )),*]
@@ -246,7 +175,7 @@ macro_rules! migrator {
         #[cfg(test)]
         #[test]
         fn migration_history_is_numbered_and_registered() {
-            let problems = $crate::layout::problems(
+            let problems = $crate::__private::layout_problems(
                 ::std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
                 &[$(stringify!($m)),*],
             );
@@ -263,8 +192,8 @@ macro_rules! migrator {
         /// (or `0`, `no`, `off`). An unrecognised value is an error.
         pub async fn migrate_on_startup(
             db: &$crate::__private::DatabaseConnection,
-        ) -> ::std::result::Result<$crate::startup::StartupReport, $crate::Error> {
-            $crate::startup::migrate_on_startup::<$name>(db).await
+        ) -> ::std::result::Result<$crate::embed::startup::StartupReport, $crate::Error> {
+            $crate::embed::startup::migrate_on_startup::<$name>(db).await
         }
 
         /// The newest applied migration (one SELECT; `None` on an empty
@@ -272,51 +201,19 @@ macro_rules! migrator {
         pub async fn current(
             db: &$crate::__private::DatabaseConnection,
         ) -> ::std::result::Result<::std::option::Option<::std::string::String>, $crate::Error> {
-            $crate::startup::current::<$name>(db).await
+            $crate::embed::startup::current::<$name>(db).await
         }
 
         /// The migrations not yet applied, oldest first (one SELECT).
         pub async fn pending(
             db: &$crate::__private::DatabaseConnection,
         ) -> ::std::result::Result<::std::vec::Vec<::std::string::String>, $crate::Error> {
-            $crate::startup::pending::<$name>(db).await
+            $crate::embed::startup::pending::<$name>(db).await
         }
 
         /// The newest migration this build knows.
         pub fn head() -> &'static str {
-            $crate::startup::head::<$name>().unwrap_or("none")
+            $crate::embed::startup::head::<$name>().unwrap_or("none")
         }
     };
-}
-
-/// How one of the platform's databases is named and found.
-#[derive(Debug, Clone, Copy)]
-pub struct Database {
-    /// Short lowercase name, used in messages: `sketch2bim`.
-    pub name: &'static str,
-    /// Name for people: `Sketch2BIM`.
-    pub title: &'static str,
-    /// The environment variable naming this database's URL: `SKETCH2BIM_DATABASE_URL`.
-    pub url_env: &'static str,
-    /// SQLite file used, in the working directory, when no URL is configured.
-    pub default_sqlite_file: &'static str,
-    /// The migrator crate's directory, where `generate` writes new migrations.
-    pub crate_dir: &'static str,
-    /// How many revisions the Alembic migrator this history replaces had:
-    /// migrations 1..=N are its revisions '001'… (0 for a history that
-    /// replaces none). A database stamped with a later revision is refused
-    /// however many migrations came after.
-    pub alembic_revisions: usize,
-}
-
-/// `850 µs`, `12 ms`, `1.25 s`.
-pub fn fmt_duration(d: std::time::Duration) -> String {
-    let micros = d.as_micros();
-    if micros < 1000 {
-        format!("{micros} µs")
-    } else if micros < 10_000_000 {
-        format!("{} ms", micros / 1000)
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
 }

@@ -38,12 +38,12 @@
 //! Every statement is sent with `execute_unprepared` (the simple query
 //! protocol, values inline), so the helpers work behind a transaction-pooling
 //! proxy such as PgBouncer. Names are quoted as PostgreSQL's `quote_ident`
-//! quotes them ([`crate::catalog::quote_ident`]).
+//! quotes them ([`crate::pure::catalog::quote_ident`]).
 
 use sea_orm::{ConnectionTrait, DatabaseExecutor, DbBackend, DbErr, Statement};
 use sea_orm_migration::SchemaManager;
 
-use crate::catalog::quote_ident;
+use crate::pure::catalog::quote_ident;
 
 /// Builds the index `index` on `table (columns…)` without blocking writes to
 /// `table`: on PostgreSQL `DROP INDEX CONCURRENTLY IF EXISTS` (an interrupted

@@ -1,5 +1,5 @@
 //! The command line's log: progress and warnings as plain lines on stderr,
-//! each one line whatever names it carries ([`crate::escape`]).
+//! each one line whatever names it carries ([`crate::model::escape`]).
 
 pub(super) fn init_logging(verbose: bool) {
     let filter = if verbose {
@@ -39,6 +39,6 @@ where
             tracing_subscriber::fmt::format::Writer::new(&mut line),
             event,
         )?;
-        writeln!(writer, "{}", crate::escape(&line))
+        writeln!(writer, "{}", crate::model::escape::escape(&line))
     }
 }

@@ -12,19 +12,19 @@ use sea_orm::DatabaseConnection;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::check::EntityStatements;
-use crate::error::plural;
-use crate::runner::{self, Direction, Goal, History, RunOptions};
+use crate::model::error::plural;
+use crate::ops::runner::{self, Direction, Goal, History, RunOptions};
 use crate::target::{Origin, SqliteLocation, Target};
+use crate::tooling::check::EntityStatements;
 use crate::{Database, Described, Error};
 
-mod guard;
 mod logging;
+mod refuse;
 mod show;
 mod signals;
 
-use guard::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
 use logging::init_logging;
+use refuse::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
 
 /// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
@@ -257,7 +257,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         Err(e) if e.use_stderr() => {
             // A usage error quotes the arguments: each line escaped.
             for line in e.render().to_string().lines() {
-                eprintln!("{}", crate::escape(line));
+                eprintln!("{}", crate::model::escape::escape(line));
             }
             return ExitCode::from(2);
         }
@@ -268,7 +268,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     };
     if cli.lock_wait.is_none() {
         // Read here so that a bad value is a usage error, like a bad flag.
-        match crate::lock_wait::lock_wait_from_env() {
+        match crate::backend::postgres::lock_wait::lock_wait_from_env() {
             Ok(wait) => cli.lock_wait = Some(LockWait(wait)),
             Err(e) => {
                 eprintln!("error: {}", crate::one_line(&e, &[]));
@@ -276,7 +276,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
             }
         }
     }
-    match crate::edited::allow_edited_from_env() {
+    match crate::ops::edited::allow_edited_from_env() {
         Ok(allow) => cli.allow_edited_env = allow,
         Err(e) => {
             eprintln!("error: {}", crate::one_line(&e, &[]));
@@ -289,7 +289,8 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         None => History::of::<M>(),
     };
     let mut secrets: Vec<String> = Vec::new();
-    let outcome = crate::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
+    let outcome =
+        crate::backend::rt::block_on(run(database, &history, &cli, entities, &mut secrets));
     let result = match outcome {
         Ok(result) => result,
         Err(source) => Err(Error::Runtime { source }),
@@ -317,16 +318,17 @@ async fn run(
             dir,
             autogenerate: false,
         } => {
-            let path = crate::generate::generate(database, dir.as_deref(), name)?;
+            let path = crate::tooling::generate::generate(database, dir.as_deref(), name)?;
             println!("created {}", path.display());
             return Ok(());
         }
         Command::Lint { pg_version } => {
-            let options = crate::lint::LintOptions {
+            let options = crate::tooling::lint::LintOptions {
                 pg_version: pg_version.clone(),
-                lock_wait: cli
-                    .lock_wait
-                    .map_or(Some(crate::lock_wait::DEFAULT_LOCK_WAIT), |w| w.0),
+                lock_wait: cli.lock_wait.map_or(
+                    Some(crate::backend::postgres::lock_wait::DEFAULT_LOCK_WAIT),
+                    |w| w.0,
+                ),
             };
             return show::lint(database, history, &options).await;
         }
@@ -381,9 +383,10 @@ async fn run(
     let options = RunOptions {
         allow_edited: allow_edited || cli.allow_edited_env,
         lock_timeout: Duration::from_secs(cli.lock_timeout),
-        lock_wait: cli
-            .lock_wait
-            .map_or(Some(crate::lock_wait::DEFAULT_LOCK_WAIT), |w| w.0),
+        lock_wait: cli.lock_wait.map_or(
+            Some(crate::backend::postgres::lock_wait::DEFAULT_LOCK_WAIT),
+            |w| w.0,
+        ),
     };
     let db = target
         .connect(
@@ -407,9 +410,15 @@ async fn run(
                  own schemas are not touched",
                 database.name
             );
-            let sql =
-                crate::schema::build_fresh(&target, &db, database, history, &options, cli.verbose)
-                    .await;
+            let sql = crate::tooling::schema::build_fresh(
+                &target,
+                &db,
+                database,
+                history,
+                &options,
+                cli.verbose,
+            )
+            .await;
             match sql {
                 Ok(sql) => show::schema_update(database, history, &sql, output.as_deref()),
                 Err(e) => Err(e),
@@ -458,7 +467,10 @@ async fn execute(
         }
         Command::Current => {
             let state = runner::read_state(db, history).await?;
-            println!("{}", crate::escape(state.current().unwrap_or("none")));
+            println!(
+                "{}",
+                crate::model::escape::escape(state.current().unwrap_or("none"))
+            );
             return Ok(());
         }
         Command::Fresh { yes } => {
@@ -547,7 +559,7 @@ fn goal(num: Option<u32>, to: &Option<String>, default: Goal) -> Goal {
 struct LockWait(Option<Duration>);
 
 fn parse_lock_wait(value: &str) -> Result<LockWait, String> {
-    crate::lock_wait::parse_lock_wait("--lock-wait", value)
+    crate::backend::postgres::lock_wait::parse_lock_wait("--lock-wait", value)
         .map(LockWait)
         .map_err(|e| match e {
             Error::InvalidSetting { expected, .. } => format!("expected {expected}"),
@@ -558,7 +570,7 @@ fn parse_lock_wait(value: &str) -> Result<LockWait, String> {
 /// `--pg-version`: a version squawk reads (`15`, `15.4`); a bad one is a
 /// usage error.
 fn parse_pg_version(value: &str) -> Result<String, String> {
-    crate::lint::check_pg_version(value).map(|()| value.to_owned())
+    crate::tooling::lint::check_pg_version(value).map(|()| value.to_owned())
 }
 
 /// The schema name's form; an empty one (`-s ''`) is refused when connecting.

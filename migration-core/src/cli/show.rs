@@ -5,10 +5,10 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use std::time::Duration;
 
 use super::Format;
-use crate::check::EntityStatements;
-use crate::checksum::{self, Verdict};
-use crate::error::plural;
-use crate::runner::{self, Direction, Goal, History, Report, RunOptions};
+use crate::model::error::plural;
+use crate::ops::runner::{self, Direction, Goal, History, Report, RunOptions};
+use crate::pure::checksum::{self, Verdict};
+use crate::tooling::check::EntityStatements;
 use crate::{Database, Error, fmt_duration};
 
 /// `up --dry-run` / `down --dry-run`: each step's SQL on stdout.
@@ -20,8 +20,8 @@ pub(super) async fn dry_run(
     goal: &Goal,
     options: &RunOptions,
 ) -> Result<(), Error> {
-    let steps = crate::dry_run::plan(db, history, direction, goal, options).await?;
-    let lints = crate::lint::LintOptions {
+    let steps = crate::tooling::dry_run::plan(db, history, direction, goal, options).await?;
+    let lints = crate::tooling::lint::LintOptions {
         lock_wait: options.lock_wait,
         ..Default::default()
     };
@@ -39,7 +39,7 @@ pub(super) async fn dry_run(
                 if step.direction == Direction::Up
                     && db.get_database_backend() == DbBackend::Postgres =>
             {
-                crate::lint::lint_allowing(m.as_ref(), &sources, &lints).await?
+                crate::tooling::lint::lint_allowing(m.as_ref(), &sources, &lints).await?
             }
             _ => (Vec::new(), Vec::new()),
         };
@@ -143,7 +143,10 @@ pub(super) async fn status(
 ) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
     if let Err(damage) = state.refuse_damage(history) {
-        eprintln!("warning: {}", crate::escape(&damage.to_string()));
+        eprintln!(
+            "warning: {}",
+            crate::model::escape::escape(&damage.to_string())
+        );
     }
     let mut checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
     if !checksum::edited(&checks).is_empty() {
@@ -151,12 +154,18 @@ pub(super) async fn status(
         if let Err(foreign @ Error::Foreign { .. }) =
             runner::refuse_foreign(db, history, &state).await
         {
-            eprintln!("warning: {}", crate::escape(&foreign.to_string()));
+            eprintln!(
+                "warning: {}",
+                crate::model::escape::escape(&foreign.to_string())
+            );
             checks.clear();
         }
     }
     for entry in checksum::edited(&checks) {
-        eprintln!("warning: {}", crate::escape(&checksum::warning(entry)));
+        eprintln!(
+            "warning: {}",
+            crate::model::escape::escape(&checksum::warning(entry))
+        );
     }
     let verdict = |name: &str| checks.iter().find(|e| e.name == name).map(|e| &e.verdict);
     let alembic = state.alembic.as_ref().map(|a| a.revision.clone());
@@ -235,7 +244,7 @@ pub(super) async fn verify(
     db: &DatabaseConnection,
 ) -> Result<(), Error> {
     let state = runner::read_state(db, history).await?;
-    crate::guard::refuse_unknown(db, history, &state).await?;
+    crate::ops::checks::refuse_unknown(db, history, &state).await?;
     state.refuse_damage(history)?;
     if let Some(found) = &state.alembic {
         eprintln!(
@@ -329,29 +338,29 @@ pub(super) async fn autogenerate(
         });
     };
     let state = runner::read_state(db, history).await?;
-    crate::guard::refuse_unknown(db, history, &state).await?;
+    crate::ops::checks::refuse_unknown(db, history, &state).await?;
     let pending = state.pending(history);
     if !pending.is_empty() || state.alembic.is_some() {
         return Err(Error::NotAtHead {
             pending: pending.into_iter().map(str::to_owned).collect(),
         });
     }
-    let have = crate::catalog::Catalog::read_schema(
+    let have = crate::pure::catalog::Catalog::read_schema(
         db,
         history.schema(),
-        &[history.table(), crate::adopt::ALEMBIC_TABLE],
+        &[history.table(), crate::ops::adopt::ALEMBIC_TABLE],
     )
     .await
     .map_err(Error::db("reading the catalog"))?;
-    let want = crate::check::entity_catalog(db, entities).await?;
-    let Some(source) = crate::autogen::migration_source(&have, &want) else {
+    let want = crate::tooling::check::entity_catalog(db, entities).await?;
+    let Some(source) = crate::tooling::autogen::migration_source(&have, &want) else {
         eprintln!(
             "{}: the database already matches the entities; no migration written",
             database.name
         );
         return Ok(());
     };
-    let path = crate::generate::generate_source(database, dir, name, &source)?;
+    let path = crate::tooling::generate::generate_source(database, dir, name, &source)?;
     println!("created {}", path.display());
     for note in source
         .lines()
@@ -375,7 +384,7 @@ pub(super) async fn check(
             purpose: "check against",
         });
     };
-    let report = crate::check::check(db, history, entities).await?;
+    let report = crate::tooling::check::check(db, history, entities).await?;
     if report.differences.is_empty() {
         eprintln!(
             "{}: the database matches the entities ({} tables)",
@@ -384,7 +393,7 @@ pub(super) async fn check(
         return Ok(());
     }
     for line in &report.differences {
-        println!("{}", crate::escape(line));
+        println!("{}", crate::model::escape::escape(line));
     }
     Err(Error::EntityDrift {
         differences: report.differences,
@@ -398,7 +407,7 @@ pub(super) async fn schema_dump(
     db: &DatabaseConnection,
     output: Option<&std::path::Path>,
 ) -> Result<(), Error> {
-    let sql = crate::schema::dump_database(db, database, history).await?;
+    let sql = crate::tooling::schema::dump_database(db, database, history).await?;
     match output {
         Some(path) => {
             std::fs::write(path, sql).map_err(|source| Error::Io {
@@ -422,7 +431,7 @@ pub(super) fn schema_update(
     output: Option<&std::path::Path>,
 ) -> Result<(), Error> {
     let path = output.map_or_else(
-        || crate::schema::file(database),
+        || crate::tooling::schema::file(database),
         std::path::Path::to_path_buf,
     );
     std::fs::write(&path, sql).map_err(|source| Error::Io {
@@ -445,16 +454,16 @@ pub(super) fn schema_update(
 pub(super) async fn lint(
     database: &Database,
     history: &History,
-    options: &crate::lint::LintOptions,
+    options: &crate::tooling::lint::LintOptions,
 ) -> Result<(), Error> {
-    let report = crate::lint::lint(history, options).await?;
+    let report = crate::tooling::lint::lint(history, options).await?;
     for finding in &report.findings {
-        println!("{}", crate::lint::describe(finding));
+        println!("{}", crate::tooling::lint::describe(finding));
     }
     for allowed in &report.allowed {
         println!(
             "allowed: {} ({})",
-            crate::lint::describe(&allowed.finding),
+            crate::tooling::lint::describe(&allowed.finding),
             allowed.reason
         );
     }
@@ -487,7 +496,7 @@ fn iso8601(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-/// `name` escaped ([`crate::escape`]) and padded to `width` characters.
+/// `name` escaped ([`crate::model::escape`]) and padded to `width` characters.
 fn pad(name: &str, width: usize) -> String {
-    format!("{:width$}", crate::escape(name))
+    format!("{:width$}", crate::model::escape::escape(name))
 }

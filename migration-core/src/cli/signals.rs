@@ -1,5 +1,5 @@
 //! SIGTERM and SIGINT during a command: the run is asked to stop
-//! ([`crate::stop`]), cancels its statement on the server, rolls back,
+//! ([`crate::model::stop`]), cancels its statement on the server, rolls back,
 //! releases its lock and ends with one `error: stopped by …` line. A second
 //! signal ends the process at once. Needs tokio's signal handling: a CLI
 //! built for async-std only keeps the default (the process ends, and the
@@ -18,7 +18,7 @@ pub(super) async fn until_stopped<T>(
     let mut work = std::pin::pin!(work);
     tokio::select! {
         outcome = &mut work => return outcome,
-        signal = signals.next() => crate::stop::request(signal),
+        signal = signals.next() => crate::model::stop::request(signal),
     }
     tokio::select! {
         outcome = &mut work => outcome,

@@ -23,8 +23,8 @@ use crate::{Database, Error};
 mod connect;
 mod dotenv;
 mod locality;
-mod mask;
 mod options;
+mod shown;
 mod sqlite;
 mod tls;
 
@@ -111,7 +111,7 @@ impl Target {
         let url = url.trim();
         let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         let backend = backend_of(&parsed).map_err(invalid)?;
-        let masked = mask::mask(&parsed);
+        let masked = shown::mask(&parsed);
         if backend == DbBackend::Sqlite && sqlite_location(url) == SqliteLocation::Unnamed {
             // SQLite opens a private temporary database for an empty name,
             // one per connection: a run would migrate part of it and lose it.

@@ -1,0 +1,3 @@
+//! SQLite: catalog reads.
+
+pub(crate) mod catalog;

@@ -1,0 +1,9 @@
+//! The operations: each run under the migration lock, one transaction per
+//! migration.
+
+pub(crate) mod adopt;
+pub(crate) mod checks;
+pub(crate) mod edited;
+pub(crate) mod outside;
+pub(crate) mod runner;
+pub(crate) mod step;
