@@ -1,5 +1,5 @@
 //! `cargo run --release -p bench`: measures the Sketch2BIM migrator against
-//! real PostgreSQL and prints the README's "Performance" tables.
+//! real PostgreSQL and prints the tables of `docs/performance.md`.
 //!
 //! 1. No-op `up` at head (the boot-time check): in-process latency, what is
 //!    sent (connections, round trips, statements, DDL), and whole-process wall
@@ -13,7 +13,7 @@
 //! 4. A busy table: the longest wait of an application query on `jobs`
 //!    (every 50 ms from its own connection) while `up` alters `jobs` and an
 //!    application transaction holds it for 3 s, with the default lock wait,
-//!    a shorter one, and none (`--lock-wait 0`). `cargo run --release -p
+//!    a shorter one, and none (`--table-lock-timeout 0`). `cargo run --release -p
 //!    bench -- busy` runs only this section.
 //! 5. Writers during an index build and a backfill on 1,000,000 jobs: a
 //!    plain `CREATE INDEX` against the lock-safe helpers of
@@ -627,7 +627,7 @@ async fn busy(admin: &DatabaseConnection, server: &str, bin: &Path) -> Fallible<
     for (label, wait) in [
         ("2 s (default)", "2s"),
         ("500 ms", "500ms"),
-        ("none (`--lock-wait 0`)", "0"),
+        ("none (`--table-lock-timeout 0`)", "0"),
     ] {
         let (mut longest, mut slow, mut after, mut logged) = (vec![], vec![], vec![], vec![]);
         for _ in 0..3 {

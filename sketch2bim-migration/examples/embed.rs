@@ -1,4 +1,4 @@
-//! The README's embedding example: an application's `main` migrating its
+//! The embedding example of `docs/embedding.md`: an application's `main` migrating its
 //! database before it serves.
 //!
 //! ```sh

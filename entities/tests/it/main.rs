@@ -25,8 +25,8 @@ async fn at_head<M: Described>(backend: Backend) -> (TestDb, DatabaseConnection)
     // added a column with a default (m008's `subscription_auto_renew`)
     // sometimes returns NULL for that column from `INSERT … RETURNING`, though
     // the row holds the default (seen in about 1 run in 20 when tests run in
-    // parallel; never with a pool opened after migrating). The README tells
-    // applications on SQLite to do the same.
+    // parallel; never with a pool opened after migrating). `docs/embedding.md`
+    // tells applications on SQLite to do the same.
     let _ = db.close().await;
     let db = test_db.connect().await;
     (test_db, db)

@@ -8,8 +8,8 @@
 //!
 //! - the runner on PostgreSQL, which sends a migration that reads nothing
 //!   and keeps to the run's transaction as one batch inside that
-//!   transaction: three round trips whatever its length (the README's
-//!   Performance section has the figures);
+//!   transaction: three round trips whatever its length
+//!   (`docs/performance.md` has the figures);
 //! - [`crate::pure::checksum`], which hashes what `up` renders;
 //! - the foreign-history check, which reads which tables a migration creates;
 //! - dry runs.
