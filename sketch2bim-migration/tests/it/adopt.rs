@@ -4,11 +4,11 @@
 
 use migration_core::runner::RunOptions;
 use sea_orm::DatabaseConnection;
-use test_support::cli::{Run, WorkDir, cli};
+use test_support::cli::{WorkDir, catalog_at_head, cli, run_concurrently};
 use test_support::db::{bookkeeping_rows, exec, strings};
 use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
-use test_support::{TestDb, alembic};
+use test_support::{Backend, TestDb, alembic};
 
 use crate::migrations;
 
@@ -17,15 +17,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 /// The bookkeeping rows of a database at head: one per migration.
 fn rows_at_head() -> i64 {
     i64::try_from(migrations().len()).expect("a count")
-}
-
-/// The catalog of a database freshly migrated to head.
-async fn fresh_head() -> migration_core::catalog::Catalog {
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    cli(BIN, &dir, test_db.url(), &["up"]).ok();
-    catalog(&db).await
 }
 
 /// Rows as production has them at `revision`: an active user (no expiry),
@@ -42,7 +33,7 @@ async fn seed(db: &DatabaseConnection) {
 }
 
 async fn adopts_at(revision: usize) {
-    let head = fresh_head().await;
+    let head = catalog_at_head(BIN, Backend::Postgres).await;
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", revision).await;
@@ -342,18 +333,7 @@ async fn replicas_starting_together_adopt_once() {
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
     seed(&db).await;
-    let url = test_db.url().to_owned();
-    let dirs: Vec<WorkDir> = (0..6).map(|_| WorkDir::new()).collect();
-    let runs: Vec<Run> = std::thread::scope(|s| {
-        let handles: Vec<_> = dirs
-            .iter()
-            .map(|dir| s.spawn(|| cli(BIN, dir, &url, &["up"])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a run"))
-            .collect()
-    });
+    let runs = run_concurrently(BIN, 6, test_db.url(), &["up"]);
     for r in &runs {
         assert_eq!(r.code, 0, "{r:#?}");
     }
@@ -496,7 +476,7 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
 
 #[tokio::test]
 async fn a_database_without_records_is_baselined_with_adopt_at() {
-    let head = fresh_head().await;
+    let head = catalog_at_head(BIN, Backend::Postgres).await;
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     built_without_records(&db).await;

@@ -1,24 +1,16 @@
 //! The migrator binary as users run it: every command, its output, exit
 //! codes and failures, on real PostgreSQL and SQLite.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
-use test_support::cli::{Run, WorkDir, cli, run, with_password, with_user};
+use sea_orm::ConnectionTrait;
+use test_support::cli::{WorkDir, cli, run, run_within, with_password, with_user};
 use test_support::db::{exec, has_bookkeeping};
 use test_support::migrations::Migrations;
-use test_support::walk::{applied_names, catalog};
+use test_support::walk::{applied_names, catalog, table_exists};
 use test_support::{Backend, TestDb};
 
 use crate::migrations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
-
-async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
-    catalog(db)
-        .await
-        .column_names()
-        .iter()
-        .any(|(t, _)| t == table)
-}
 
 fn names(n: usize) -> Vec<&'static str> {
     migrations().first(n)
@@ -715,7 +707,7 @@ fn the_yes_guard_follows_the_host_the_driver_will_use() {
             ),
         ),
     ] {
-        let refused = run_within(30, &dir, env, args);
+        let refused = run_within(30, BIN, dir.path(), env, args);
         assert_eq!(refused.code, 1, "{args:?}: {refused:#?}");
         assert_eq!(refused.stderr_lines(), vec![expected], "{args:?}");
         assert_eq!(refused.stdout, "", "{args:?}");
@@ -830,31 +822,6 @@ async fn reading_commands_work_for_a_role_without_create_privilege() {
     exec(&admin, &format!("DROP ROLE {role}")).await;
 }
 
-/// [`run`], failing the test instead of hanging when the binary does not
-/// exit within `seconds`.
-fn run_within(seconds: u64, dir: &WorkDir, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let what = format!("{args:?}");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let path = dir.path().to_owned();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    std::thread::spawn(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let _ = sender.send(run(BIN, &path, &env, &args));
-    });
-    match receiver.recv_timeout(std::time::Duration::from_secs(seconds)) {
-        Ok(run) => run,
-        Err(_) => panic!(
-            "{what} in {} still running after {seconds} s",
-            dir.path().display()
-        ),
-    }
-}
-
 #[test]
 fn an_unreadable_dotenv_is_one_error_naming_it() {
     /// Makes `.env` at the given path.
@@ -904,7 +871,7 @@ fn an_unreadable_dotenv_is_one_error_naming_it() {
     for (what, make, expected) in cases {
         let dir = WorkDir::new();
         make(&dir.path().join(".env"));
-        let status = run_within(30, &dir, &[], &["status"]);
+        let status = run_within(30, BIN, dir.path(), &[], &["status"]);
         assert_eq!(status.code, 1, "{what}: {status:#?}");
         assert_eq!(status.stderr_lines(), vec![expected], "{what}");
         assert_eq!(status.stdout, "", "{what}");
@@ -936,12 +903,12 @@ fn a_database_variable_set_but_empty_is_refused_by_name() {
             "SKETCH2BIM_DATABASE_URL",
         ),
     ] {
-        let up = run_within(30, &dir, env, &["up"]);
+        let up = run_within(30, BIN, dir.path(), env, &["up"]);
         assert_eq!(up.code, 1, "{env:?}: {up:#?}");
         assert_eq!(up.stderr_lines(), vec![refused(variable)], "{env:?}");
     }
     std::fs::write(dir.path().join(".env"), "DATABASE_URL=\n").expect("write .env");
-    let up = run_within(30, &dir, &[], &["up"]);
+    let up = run_within(30, BIN, dir.path(), &[], &["up"]);
     assert_eq!(up.code, 1, "{up:#?}");
     assert_eq!(up.stderr_lines(), vec![refused("DATABASE_URL in .env")]);
     assert_eq!(dir.files(), vec![".env"], "nothing created");

@@ -255,27 +255,15 @@ async fn a_process_applies_the_history_with_an_index_outside_a_transaction() {
 
 #[tokio::test]
 async fn eight_rounds_of_eight_processes_apply_it_once_on_sqlite() {
-    let exe = std::env::current_exe().expect("the test binary");
     let started = Instant::now();
     for round in 0..8 {
         let test_db = TestDb::sqlite().await;
-        let children: Vec<_> = (0..8)
-            .map(|_| {
-                std::process::Command::new(&exe)
-                    .args([
-                        "nontx::a_process_applies_the_history_with_an_index_outside_a_transaction",
-                        "--exact",
-                        "--test-threads=1",
-                    ])
-                    .env(CHILD_URL, test_db.url())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()))
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().expect("a process");
+        let outputs = test_support::processes::run_test(
+            "nontx::a_process_applies_the_history_with_an_index_outside_a_transaction",
+            8,
+            &[(CHILD_URL, test_db.url())],
+        );
+        for out in outputs {
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert_eq!(out.status.code(), Some(0), "round {round}: {stdout}");
             assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
