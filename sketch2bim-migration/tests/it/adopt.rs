@@ -3,6 +3,7 @@
 //! what cannot be adopted safely, changing nothing.
 
 use migration_core::runner::RunOptions;
+use rstest::rstest;
 use sea_orm::DatabaseConnection;
 use test_support::cli::{WorkDir, catalog_at_head, cli, run_concurrently};
 use test_support::db::{bookkeeping_rows, exec, strings};
@@ -32,7 +33,13 @@ async fn seed(db: &DatabaseConnection) {
     .await;
 }
 
-async fn adopts_at(revision: usize) {
+#[rstest]
+#[case::revision_001(1)]
+#[case::revision_005(5)]
+#[case::revision_006(6)]
+#[case::revision_010(10)]
+#[tokio::test]
+async fn adopts_alembic_revision(#[case] revision: usize) {
     let head = catalog_at_head(BIN, Backend::Postgres).await;
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
@@ -152,26 +159,6 @@ async fn adopts_at(revision: usize) {
 }
 
 #[tokio::test]
-async fn adopts_revision_001() {
-    adopts_at(1).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_005() {
-    adopts_at(5).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_006() {
-    adopts_at(6).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_010() {
-    adopts_at(10).await;
-}
-
-#[tokio::test]
 async fn the_startup_api_adopts_and_says_so() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
@@ -197,9 +184,26 @@ async fn the_startup_api_adopts_and_says_so() {
     );
 }
 
-/// Builds an Alembic database at 005, spoils it with `sql`, and checks that
-/// `up` is refused with `expected` and changes nothing.
-async fn refused(sql: &str, expected: &str) {
+/// An Alembic database at 005 whose alembic_version `sql` spoils: `up`,
+/// `adopt` and `status` are refused with `expected`, and nothing changes.
+#[rstest]
+#[case::unknown_revision(
+    "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
+    "error: alembic_version records revision 'a1b2c3d4e5f6', which this binary does not \
+     know (it knows 001 … 010); nothing was changed"
+)]
+#[case::empty(
+    "DELETE FROM alembic_version",
+    "error: alembic_version is empty, so the Alembic revision of this database is \
+     unknown; nothing was changed"
+)]
+#[case::several_revisions(
+    "INSERT INTO alembic_version VALUES ('004')",
+    "error: alembic_version holds 2 rows ('004', '005') where Alembic keeps one; \
+     nothing was changed"
+)]
+#[tokio::test]
+async fn a_spoilt_alembic_version_is_refused(#[case] sql: &str, #[case] expected: &str) {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
@@ -218,36 +222,6 @@ async fn refused(sql: &str, expected: &str) {
         strings(&db, "SELECT version_num FROM alembic_version ORDER BY 1").await,
         alembic_before
     );
-}
-
-#[tokio::test]
-async fn an_unknown_revision_is_refused() {
-    refused(
-        "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
-        "error: alembic_version records revision 'a1b2c3d4e5f6', which this binary does not \
-         know (it knows 001 … 010); nothing was changed",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn an_empty_alembic_version_is_refused() {
-    refused(
-        "DELETE FROM alembic_version",
-        "error: alembic_version is empty, so the Alembic revision of this database is \
-         unknown; nothing was changed",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn several_alembic_revisions_are_refused() {
-    refused(
-        "INSERT INTO alembic_version VALUES ('004')",
-        "error: alembic_version holds 2 rows ('004', '005') where Alembic keeps one; \
-         nothing was changed",
-    )
-    .await;
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! bookkeeping table made before checksums were kept gets the column from the
 //! first run that records something, and sea-orm's own reader still reads it.
 
+use rstest::rstest;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use sea_orm_migration::MigratorTrait;
 use test_support::cli::{WorkDir, cli};
@@ -315,7 +316,11 @@ const REFUSED: &str = "error: 1 applied migration was edited after it was applie
                        (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was \
                        changed";
 
-async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn edits_are_flagged_verified_and_repaired(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -481,20 +486,14 @@ async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn postgres_edits_are_flagged_verified_and_repaired() {
-    edits_are_flagged_verified_and_repaired(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_edits_are_flagged_verified_and_repaired() {
-    edits_are_flagged_verified_and_repaired(Backend::Sqlite).await;
-}
-
 /// A database migrated before checksums were kept: reading commands add
 /// nothing; the first run that records a migration adds the column; `repair`
 /// records the rest; sea-orm's own reader reads the table throughout.
-async fn a_table_without_the_column_gets_it(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn a_table_without_the_column_gets_it(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -575,16 +574,6 @@ async fn a_table_without_the_column_gets_it(backend: Backend) {
         ))
     );
     assert_eq!(recorded(&db).await, all_recorded(backend).await);
-}
-
-#[tokio::test]
-async fn postgres_table_without_the_column_gets_it() {
-    a_table_without_the_column_gets_it(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_table_without_the_column_gets_it() {
-    a_table_without_the_column_gets_it(Backend::Sqlite).await;
 }
 
 /// A row written by sea-orm's own insert (no checksum) is unrecorded, not

@@ -1,6 +1,7 @@
 //! The migrator binary as users run it: every command, its output, exit
 //! codes and failures, on real PostgreSQL and SQLite.
 
+use rstest::rstest;
 use sea_orm::ConnectionTrait;
 use test_support::cli::{WorkDir, cli, run, run_within, with_password, with_user};
 use test_support::db::{exec, has_bookkeeping};
@@ -162,7 +163,11 @@ fn history_describes_every_migration_without_a_database() {
     assert_eq!(dir.files(), Vec::<String>::new(), "no SQLite file created");
 }
 
-async fn dry_run_changes_nothing(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn dry_run_prints_the_sql_and_changes_nothing(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -299,16 +304,6 @@ async fn dry_run_changes_nothing(backend: Backend) {
 
     assert_eq!(applied_names(&db).await, names(2));
     assert!(catalog(&db).await.diff(&before, true).is_empty());
-}
-
-#[tokio::test]
-async fn dry_run_prints_the_sql_and_changes_nothing_on_postgres() {
-    dry_run_changes_nothing(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn dry_run_prints_the_sql_and_changes_nothing_on_sqlite() {
-    dry_run_changes_nothing(Backend::Sqlite).await;
 }
 
 #[tokio::test]
@@ -715,7 +710,11 @@ fn the_yes_guard_follows_the_host_the_driver_will_use() {
     }
 }
 
-async fn fresh_refresh_reset(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn fresh_refresh_and_reset(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -759,16 +758,6 @@ async fn fresh_refresh_reset(backend: Backend) {
     );
     assert_eq!(applied_names(&db).await, Vec::<&str>::new());
     assert!(catalog(&db).await.column_names().is_empty());
-}
-
-#[tokio::test]
-async fn fresh_refresh_and_reset_on_postgres() {
-    fresh_refresh_reset(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn fresh_refresh_and_reset_on_sqlite() {
-    fresh_refresh_reset(Backend::Sqlite).await;
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rstest::rstest;
 use sea_orm::TransactionTrait;
 use test_support::cli::{Run, WorkDir, catalog_at_head, cli, run_concurrently};
 use test_support::db::{exec, int};
@@ -16,7 +17,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
 /// `n` processes run `up` at once on one fresh database: every one exits 0,
 /// every migration is applied exactly once, the schema is head's.
-async fn racing(backend: Backend, n: usize) {
+#[rstest]
+#[case::eight_on_postgres(Backend::Postgres, 8)]
+#[case::four_on_sqlite(Backend::Sqlite, 4)]
+#[tokio::test]
+async fn processes_starting_together_migrate_one_database_once(
+    #[case] backend: Backend,
+    #[case] n: usize,
+) {
     let head = catalog_at_head(BIN, backend).await;
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
@@ -34,16 +42,6 @@ async fn racing(backend: Backend, n: usize) {
     assert_eq!(applied_names(&db).await, migrations().names());
     let diff = catalog(&db).await.diff(&head, true);
     assert!(diff.is_empty(), "{diff:#?}");
-}
-
-#[tokio::test]
-async fn eight_processes_migrate_one_postgres_database_once() {
-    racing(Backend::Postgres, 8).await;
-}
-
-#[tokio::test]
-async fn four_processes_migrate_one_sqlite_file_once() {
-    racing(Backend::Sqlite, 4).await;
 }
 
 /// The key `lock.rs` locks, for a database's `seaql_migrations`.

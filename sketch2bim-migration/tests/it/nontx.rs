@@ -7,6 +7,7 @@
 //! `Migrator::up` and the startup API.
 
 use migration_core::runner::{self, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::{DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::prelude::*;
 use std::time::{Duration, Instant};
@@ -305,7 +306,11 @@ async fn checksum_of(db: &sea_orm::DatabaseConnection, name: &str) -> String {
     .expect("a checksum")
 }
 
-async fn a_flipped_use_transaction_is_an_edit(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn a_flipped_use_transaction_is_an_edit(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     runner::up(
@@ -354,16 +359,6 @@ async fn a_flipped_use_transaction_is_an_edit(backend: Backend) {
         .await
         .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
     assert_eq!(report.edited, vec![scratch_name()]);
-}
-
-#[tokio::test]
-async fn a_flipped_use_transaction_is_an_edit_on_postgres() {
-    a_flipped_use_transaction_is_an_edit(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_flipped_use_transaction_is_an_edit_on_sqlite() {
-    a_flipped_use_transaction_is_an_edit(Backend::Sqlite).await;
 }
 
 /// The real `Migrator::up`, on a database where a migration's recorded
