@@ -5,6 +5,8 @@ mod batching;
 mod busy;
 mod check;
 mod checksum;
+mod checksum_edits;
+mod checksum_recording;
 mod cli_commands;
 mod cli_connection;
 mod cli_database_url;
