@@ -1,6 +1,7 @@
 //! The Sketch2BIM migration history on real databases.
 
 mod adopt;
+mod adopt_baseline;
 mod batching;
 mod busy;
 mod check;
