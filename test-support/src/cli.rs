@@ -3,6 +3,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use migration_core::catalog::Catalog;
+
+use crate::walk::catalog;
+use crate::{Backend, TestDb};
 
 /// What one run of a binary did.
 #[derive(Debug)]
@@ -21,6 +27,15 @@ impl Run {
     /// stdout's lines.
     pub fn stdout_lines(&self) -> Vec<&str> {
         self.stdout.lines().collect()
+    }
+
+    /// The migrations its `applied <name> (…)` lines name, in order.
+    pub fn applied(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("applied "))
+            .map(|l| l.split(' ').next().unwrap_or_default())
+            .collect()
     }
 
     /// Asserts exit code 0 and returns self.
@@ -127,6 +142,58 @@ pub fn cli(bin: &str, dir: &WorkDir, url: &str, args: &[&str]) -> Run {
     let mut all = vec!["-u", url];
     all.extend_from_slice(args);
     run(bin, dir.path(), &[], &all)
+}
+
+/// [`run`], failing the test instead of hanging when `bin` has not exited
+/// within `seconds`.
+pub fn run_within(seconds: u64, bin: &str, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let what = format!("{args:?}");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let bin = bin.to_owned();
+    let path = dir.to_owned();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    std::thread::spawn(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = sender.send(run(&bin, &path, &env, &args));
+    });
+    match receiver.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(run) => run,
+        Err(_) => panic!(
+            "{what} in {} still running after {seconds} s",
+            dir.display()
+        ),
+    }
+}
+
+/// Runs `bin -u url args…` in `n` processes at once, as replicas starting
+/// together do, each in a working directory of its own; their runs, in the
+/// order they were started.
+pub fn run_concurrently(bin: &str, n: usize, url: &str, args: &[&str]) -> Vec<Run> {
+    let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| s.spawn(|| cli(bin, dir, url, args)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a run"))
+            .collect()
+    })
+}
+
+/// The catalog of a new `backend` database that `bin up` has migrated to
+/// head: what any way of reaching head must build.
+pub async fn catalog_at_head(bin: &str, backend: Backend) -> Catalog {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    cli(bin, &WorkDir::new(), test_db.url(), &["up"]).ok();
+    catalog(&db).await
 }
 
 /// `url` with `password` set, to check it never appears in output.

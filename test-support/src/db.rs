@@ -2,7 +2,10 @@
 //! values and text columns read back, and the migrator's bookkeeping table.
 //! Every failure panics with the statement that failed.
 
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    Statement, TransactionTrait,
+};
 use sea_orm_migration::SchemaManager;
 
 /// Runs `sql` (one or more statements); a failure fails the test.
@@ -80,4 +83,26 @@ pub async fn bookkeeping_rows(db: &impl ConnectionTrait) -> i64 {
         .expect("query")
         .expect("row");
     row.try_get_by_index::<i64>(0).expect("count")
+}
+
+/// A one-connection pool that shows itself as `application` in
+/// pg_stat_activity.
+pub async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let mut options =
+        ConnectOptions::new(format!("{url}{separator}application_name={application}"));
+    options.sqlx_logging(false).max_connections(1);
+    Database::connect(options)
+        .await
+        .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
+}
+
+/// An application transaction that has read `table` and stays open: it
+/// holds ACCESS SHARE on it until it ends (PostgreSQL). Returns it and its
+/// backend's pid.
+pub async fn blocker(db: &DatabaseConnection, table: &str) -> (DatabaseTransaction, i64) {
+    let txn = db.begin().await.expect("the blocker's transaction");
+    int(&txn, &format!("SELECT count(*) FROM {table}")).await;
+    let pid = int(&txn, "SELECT pg_backend_pid()::int8").await;
+    (txn, pid)
 }

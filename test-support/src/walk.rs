@@ -25,6 +25,15 @@ pub async fn catalog(db: &DatabaseConnection) -> Catalog {
     }
 }
 
+/// Whether the database has a table named `table` (bookkeeping left out).
+pub async fn table_exists(db: &DatabaseConnection, table: &str) -> bool {
+    catalog(db)
+        .await
+        .column_names()
+        .iter()
+        .any(|(t, _)| t == table)
+}
+
 /// Applies (`true`) or rolls back one migration through the runner.
 pub async fn step(db: &DatabaseConnection, history: &History, up: bool) {
     step_of(db, history, "the next migration", up).await;

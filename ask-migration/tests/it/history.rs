@@ -2,6 +2,7 @@
 //! destructive commands included, on the loopback server.
 
 use migration_core::runner::{self, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::DatabaseConnection;
 use test_support::cli::{WorkDir, cli};
 use test_support::migrations::Migrations;
@@ -57,7 +58,11 @@ fn later() -> String {
         .join(", ")
 }
 
-async fn a_migrated_sketch2bim_database(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn ask_fresh_on_a_migrated_sketch2bim_database_needs_yes(#[case] backend: Backend) {
     let (test_db, db) = sketch2bim_database(backend, Goal::All).await;
     let url = test_db.url();
     let later = later();
@@ -89,16 +94,6 @@ async fn a_migrated_sketch2bim_database(backend: Backend) {
          m001_initial_schema creates; check the database URL; nothing was changed",
     )
     .await;
-}
-
-#[tokio::test]
-async fn ask_fresh_on_a_migrated_sketch2bim_database_needs_yes_on_postgres() {
-    a_migrated_sketch2bim_database(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn ask_fresh_on_a_migrated_sketch2bim_database_needs_yes_on_sqlite() {
-    a_migrated_sketch2bim_database(Backend::Sqlite).await;
 }
 
 #[tokio::test]

@@ -3,12 +3,13 @@
 //! what cannot be adopted safely, changing nothing.
 
 use migration_core::runner::RunOptions;
+use rstest::rstest;
 use sea_orm::DatabaseConnection;
-use test_support::cli::{Run, WorkDir, cli};
+use test_support::cli::{WorkDir, catalog_at_head, cli, run_concurrently};
 use test_support::db::{bookkeeping_rows, exec, strings};
 use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
-use test_support::{TestDb, alembic};
+use test_support::{Backend, TestDb, alembic};
 
 use crate::migrations;
 
@@ -19,18 +20,9 @@ fn rows_at_head() -> i64 {
     i64::try_from(migrations().len()).expect("a count")
 }
 
-/// The catalog of a database freshly migrated to head.
-async fn fresh_head() -> migration_core::catalog::Catalog {
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    cli(BIN, &dir, test_db.url(), &["up"]).ok();
-    catalog(&db).await
-}
-
 /// Rows as production has them at `revision`: an active user (no expiry),
 /// an inactive one, a job, and an organization on the retired 'free' tier.
-async fn seed(db: &DatabaseConnection) {
+pub(crate) async fn seed(db: &DatabaseConnection) {
     exec(
         db,
         "INSERT INTO users (email, subscription_status) VALUES \
@@ -41,8 +33,26 @@ async fn seed(db: &DatabaseConnection) {
     .await;
 }
 
-async fn adopts_at(revision: usize) {
-    let head = fresh_head().await;
+/// Adoption compares the schema in a scratch schema: none is left behind.
+pub(crate) async fn assert_no_scratch_schema(db: &DatabaseConnection) {
+    assert_eq!(
+        strings(
+            db,
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
+        )
+        .await,
+        Vec::<Option<String>>::new()
+    );
+}
+
+#[rstest]
+#[case::revision_001(1)]
+#[case::revision_005(5)]
+#[case::revision_006(6)]
+#[case::revision_010(10)]
+#[tokio::test]
+async fn adopts_alembic_revision(#[case] revision: usize) {
+    let head = catalog_at_head(BIN, Backend::Postgres).await;
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", revision).await;
@@ -161,26 +171,6 @@ async fn adopts_at(revision: usize) {
 }
 
 #[tokio::test]
-async fn adopts_revision_001() {
-    adopts_at(1).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_005() {
-    adopts_at(5).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_006() {
-    adopts_at(6).await;
-}
-
-#[tokio::test]
-async fn adopts_revision_010() {
-    adopts_at(10).await;
-}
-
-#[tokio::test]
 async fn the_startup_api_adopts_and_says_so() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
@@ -206,9 +196,26 @@ async fn the_startup_api_adopts_and_says_so() {
     );
 }
 
-/// Builds an Alembic database at 005, spoils it with `sql`, and checks that
-/// `up` is refused with `expected` and changes nothing.
-async fn refused(sql: &str, expected: &str) {
+/// An Alembic database at 005 whose alembic_version `sql` spoils: `up`,
+/// `adopt` and `status` are refused with `expected`, and nothing changes.
+#[rstest]
+#[case::unknown_revision(
+    "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
+    "error: alembic_version records revision 'a1b2c3d4e5f6', which this binary does not \
+     know (it knows 001 … 010); nothing was changed"
+)]
+#[case::empty(
+    "DELETE FROM alembic_version",
+    "error: alembic_version is empty, so the Alembic revision of this database is \
+     unknown; nothing was changed"
+)]
+#[case::several_revisions(
+    "INSERT INTO alembic_version VALUES ('004')",
+    "error: alembic_version holds 2 rows ('004', '005') where Alembic keeps one; \
+     nothing was changed"
+)]
+#[tokio::test]
+async fn a_spoilt_alembic_version_is_refused(#[case] sql: &str, #[case] expected: &str) {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
@@ -227,36 +234,6 @@ async fn refused(sql: &str, expected: &str) {
         strings(&db, "SELECT version_num FROM alembic_version ORDER BY 1").await,
         alembic_before
     );
-}
-
-#[tokio::test]
-async fn an_unknown_revision_is_refused() {
-    refused(
-        "UPDATE alembic_version SET version_num = 'a1b2c3d4e5f6'",
-        "error: alembic_version records revision 'a1b2c3d4e5f6', which this binary does not \
-         know (it knows 001 … 010); nothing was changed",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn an_empty_alembic_version_is_refused() {
-    refused(
-        "DELETE FROM alembic_version",
-        "error: alembic_version is empty, so the Alembic revision of this database is \
-         unknown; nothing was changed",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn several_alembic_revisions_are_refused() {
-    refused(
-        "INSERT INTO alembic_version VALUES ('004')",
-        "error: alembic_version holds 2 rows ('004', '005') where Alembic keeps one; \
-         nothing was changed",
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -289,15 +266,7 @@ async fn a_hand_modified_schema_is_refused_with_its_differences() {
     );
     assert_eq!(bookkeeping_rows(&db).await, -1);
     assert!(catalog(&db).await.diff(&before, true).is_empty());
-    // No scratch schema is left behind.
-    assert_eq!(
-        strings(
-            &db,
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
-        )
-        .await,
-        Vec::<Option<String>>::new()
-    );
+    assert_no_scratch_schema(&db).await;
 }
 
 #[tokio::test]
@@ -342,18 +311,7 @@ async fn replicas_starting_together_adopt_once() {
     let db = test_db.connect().await;
     alembic::build(&db, "sketch2bim", 5).await;
     seed(&db).await;
-    let url = test_db.url().to_owned();
-    let dirs: Vec<WorkDir> = (0..6).map(|_| WorkDir::new()).collect();
-    let runs: Vec<Run> = std::thread::scope(|s| {
-        let handles: Vec<_> = dirs
-            .iter()
-            .map(|dir| s.spawn(|| cli(BIN, dir, &url, &["up"])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a run"))
-            .collect()
-    });
+    let runs = run_concurrently(BIN, 6, test_db.url(), &["up"]);
     for r in &runs {
         assert_eq!(r.code, 0, "{r:#?}");
     }
@@ -372,13 +330,6 @@ async fn replicas_starting_together_adopt_once() {
         .await,
         vec![Some("30".into())]
     );
-}
-
-/// A database built some other way (the platform's old `create_all()`
-/// fallback): the schema of migration 5, no `alembic_version`, no record.
-async fn built_without_records(db: &DatabaseConnection) {
-    alembic::build_schema_only(db, "sketch2bim", 5).await;
-    seed(db).await;
 }
 
 #[tokio::test]
@@ -441,15 +392,7 @@ async fn a_missing_index_or_constraint_is_refused() {
     assert_eq!(bookkeeping_rows(&db).await, -1);
     let diff = catalog(&db).await.diff(&before, true);
     assert!(diff.is_empty(), "the refusal changed the schema: {diff:#?}");
-    // No scratch schema is left behind.
-    assert_eq!(
-        strings(
-            &db,
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
-        )
-        .await,
-        Vec::<Option<String>>::new()
-    );
+    assert_no_scratch_schema(&db).await;
 }
 
 #[tokio::test]
@@ -491,131 +434,5 @@ async fn accept_differences_adopts_a_hand_changed_database_and_lists_what_it_acc
         strings(&db, "SELECT zz_scratch_notes FROM jobs").await,
         vec![None],
         "the column accepted is kept, and so are the rows"
-    );
-}
-
-#[tokio::test]
-async fn a_database_without_records_is_baselined_with_adopt_at() {
-    let head = fresh_head().await;
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    built_without_records(&db).await;
-    let dir = WorkDir::new();
-    let url = test_db.url();
-
-    // up alone cannot know where it stands, and says what to do.
-    let up = cli(BIN, &dir, url, &["up"]);
-    assert_eq!(up.code, 1, "{up:#?}");
-    assert_eq!(
-        up.stderr_lines(),
-        vec![
-            "error: migration m001_initial_schema failed while applying it: the database \
-             already has its tables but records no migrations; if its schema is at a known \
-             migration, baseline it with `adopt --at <migration>`: relation \"users\" already \
-             exists"
-        ]
-    );
-    assert_eq!(bookkeeping_rows(&db).await, -1, "nothing half-applied");
-    let adopt = cli(BIN, &dir, url, &["adopt"]);
-    assert_eq!(adopt.code, 1);
-    assert_eq!(
-        adopt.stderr_lines(),
-        vec![
-            "error: nothing to adopt: the database has no alembic_version and records no \
-             migrations; to baseline a database that already has a migration's schema, run \
-             adopt --at <migration>"
-        ]
-    );
-
-    // The wrong position is refused with what differs.
-    let wrong = cli(
-        BIN,
-        &dir,
-        url,
-        &["adopt", "--at", "m004_add_iterations_variations_referrals"],
-    );
-    assert_eq!(wrong.code, 1, "{wrong:#?}");
-    assert_eq!(
-        wrong.stderr_lines(),
-        vec![
-            "error: not baselining: the schema differs from what m001_initial_schema … \
-             m004_add_iterations_variations_referrals build in 1 place (changed by hand?): \
-             unexpected column jobs.sketchup_url; nothing was changed \
-             (`adopt --accept-differences` takes it over as it is)"
-        ]
-    );
-    assert_eq!(bookkeeping_rows(&db).await, -1);
-
-    let baseline = cli(BIN, &dir, url, &["adopt", "--at", "m005_add_sketchup_url"]).ok();
-    let lines = baseline.stderr_lines();
-    assert_eq!(
-        lines[0],
-        "baselined the database at m005_add_sketchup_url: recorded m001_initial_schema … \
-         m005_add_sketchup_url as applied"
-    );
-    assert!(
-        lines[1].starts_with("sketch2bim: baselined at m005_add_sketchup_url in "),
-        "{baseline:#?}"
-    );
-    assert_eq!(lines.len(), 2, "{baseline:#?}");
-    assert_eq!(bookkeeping_rows(&db).await, 5);
-
-    // Baselining is once: now the database records its migrations.
-    let again = cli(BIN, &dir, url, &["adopt", "--at", "m005_add_sketchup_url"]);
-    assert_eq!(again.code, 1);
-    assert_eq!(
-        again.stderr_lines(),
-        vec![
-            "error: the database already records its migrations (at m005_add_sketchup_url): \
-             adopt --at only baselines a database that records none; nothing was changed"
-        ]
-    );
-
-    cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(applied_names(&db).await, migrations().names());
-    assert!(catalog(&db).await.diff(&head, true).is_empty());
-    assert_eq!(
-        strings(&db, "SELECT id FROM jobs").await,
-        vec![Some("job-1".into())]
-    );
-}
-
-#[tokio::test]
-async fn adopt_at_must_agree_with_alembic_version() {
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    alembic::build(&db, "sketch2bim", 5).await;
-    let before = catalog(&db).await;
-    let dir = WorkDir::new();
-    let adopt = cli(
-        BIN,
-        &dir,
-        test_db.url(),
-        &["adopt", "--at", "m004_add_iterations_variations_referrals"],
-    );
-    assert_eq!(adopt.code, 1);
-    assert_eq!(
-        adopt.stderr_lines(),
-        vec![
-            "error: alembic_version records revision 005, which is m005_add_sketchup_url, not \
-             m004_add_iterations_variations_referrals: run adopt without --at to adopt it at its \
-             recorded revision; nothing was changed"
-        ]
-    );
-    assert_eq!(bookkeeping_rows(&db).await, -1);
-    assert_eq!(
-        strings(&db, "SELECT version_num FROM alembic_version").await,
-        vec![Some("005".into())]
-    );
-    let diff = catalog(&db).await.diff(&before, true);
-    assert!(diff.is_empty(), "the refusal changed the schema: {diff:#?}");
-    // No scratch schema is left behind.
-    assert_eq!(
-        strings(
-            &db,
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'kvshvl_adoption%'"
-        )
-        .await,
-        Vec::<Option<String>>::new()
     );
 }

@@ -8,38 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use migration_core::runner::{self, Goal, History, RunOptions};
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::prelude::*;
 use test_support::TestDb;
 use test_support::cli::{Run, WorkDir, cli, run};
-use test_support::db::{exec_in, int};
+use test_support::db::{blocker, connect_as, exec_in, int};
 use test_support::walk::{applied_names, catalog};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 const M008: &str = "m008_add_subscription_fields";
 const M009: &str = "m009_add_project_type_to_jobs";
-
-/// A one-connection pool that shows itself as `application` in pg_stat_activity.
-async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let mut options =
-        ConnectOptions::new(format!("{url}{separator}application_name={application}"));
-    options.sqlx_logging(false).max_connections(1);
-    Database::connect(options)
-        .await
-        .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
-}
-
-/// An application transaction that has read `table` and stays open: it
-/// holds ACCESS SHARE on it until it ends. Returns it and its backend's pid.
-async fn blocker(db: &DatabaseConnection, table: &str) -> (DatabaseTransaction, i64) {
-    let txn = db.begin().await.expect("the blocker's transaction");
-    int(&txn, &format!("SELECT count(*) FROM {table}")).await;
-    let pid = int(&txn, "SELECT pg_backend_pid()::int8").await;
-    (txn, pid)
-}
 
 /// Runs `SELECT count(*) FROM jobs` every 50 ms, as an application would,
 /// until `stop`; returns when each query ended and how long it took.

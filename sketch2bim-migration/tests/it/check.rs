@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use migration_core::catalog::Catalog;
 use migration_core::check::EntityStatements;
+use rstest::rstest;
 use sea_orm::sea_query::{
     ColumnDef, ColumnType, ForeignKey, ForeignKeyAction, Index, IndexCreateStatement, PgInterval,
     Table, TableCreateStatement,
@@ -33,23 +34,17 @@ fn head_rollback_failed() -> String {
     )
 }
 
-async fn passes_on_a_fresh_database(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn check_passes_on_a_freshly_migrated_database(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let dir = WorkDir::new();
     cli(BIN, &dir, test_db.url(), &["up"]).ok();
     let check = cli(BIN, &dir, test_db.url(), &["check"]).ok();
     assert_eq!(check.stdout, "");
     assert_eq!(check.stderr, matches_the_entities());
-}
-
-#[tokio::test]
-async fn check_passes_on_a_freshly_migrated_postgres_database() {
-    passes_on_a_fresh_database(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn check_passes_on_a_freshly_migrated_sqlite_database() {
-    passes_on_a_fresh_database(Backend::Sqlite).await;
 }
 
 #[tokio::test]

@@ -1,19 +1,13 @@
-//! Checksums of applied migrations: recorded when a migration is applied and
-//! when a database is adopted; an edit is flagged by `up` and `status`,
-//! `verify` exits 1 listing it, `repair` records the new checksum; a
-//! bookkeeping table made before checksums were kept gets the column from the
-//! first run that records something, and sea-orm's own reader still reads it.
+//! Each migration's checksum, as recorded when it is applied or adopted:
+//! pinned for the first migrations on each backend (as recorded before `v2`,
+//! and since), and the helpers the checksum tests share to read what a
+//! database recorded.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use sea_orm_migration::MigratorTrait;
-use test_support::cli::{WorkDir, cli};
-use test_support::db::exec;
-use test_support::migrations::Migrations;
-use test_support::{Backend, TestDb, alembic};
+use test_support::Backend;
 
 use crate::migrations;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
 /// Each migration's checksum as recorded before `v2` (the SHA-256 of its `up`
 /// statements alone) for PostgreSQL, which every database migrated before
@@ -111,7 +105,7 @@ const SQLITE_V1: [(&str, &str); 10] = [
 /// Each migration's checksum (`v2`: its `up` and `down` statements and its
 /// `use_transaction()`) as rendered for PostgreSQL and recorded by every
 /// apply since `v2`: changed deliberately when `v2` began.
-const POSTGRES: [(&str, &str); 10] = [
+pub(crate) const POSTGRES: [(&str, &str); 10] = [
     (
         "m001_initial_schema",
         "v2:f0cf77664e0cb0019c3001f78562bb31801d05afe942375391e3d772dc8981d9",
@@ -207,7 +201,7 @@ fn pinned(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
 
 /// Every migration's checksum on `backend`, oldest first: the pinned one for
 /// the migrations that have one, what this binary renders for the later ones.
-async fn expected(backend: Backend) -> Vec<(String, String)> {
+pub(crate) async fn expected(backend: Backend) -> Vec<(String, String)> {
     let db_backend = match backend {
         Backend::Postgres => sea_orm::DbBackend::Postgres,
         Backend::Sqlite => sea_orm::DbBackend::Sqlite,
@@ -248,7 +242,7 @@ async fn the_pinned_checksums_are_the_first_migrations_and_what_they_render() {
     }
 }
 
-fn expected_v1(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
+pub(crate) fn expected_v1(backend: Backend) -> &'static [(&'static str, &'static str); 10] {
     match backend {
         Backend::Postgres => &POSTGRES_V1,
         Backend::Sqlite => &SQLITE_V1,
@@ -256,7 +250,7 @@ fn expected_v1(backend: Backend) -> &'static [(&'static str, &'static str); 10] 
 }
 
 /// `(version, checksum)` of every bookkeeping row, in name order.
-async fn recorded(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
+pub(crate) async fn recorded(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
     db.query_all_raw(Statement::from_string(
         db.get_database_backend(),
         "SELECT version, checksum FROM seaql_migrations ORDER BY version",
@@ -274,7 +268,7 @@ async fn recorded(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
     .collect()
 }
 
-async fn all_recorded(backend: Backend) -> Vec<(String, Option<String>)> {
+pub(crate) async fn all_recorded(backend: Backend) -> Vec<(String, Option<String>)> {
     expected(backend)
         .await
         .into_iter()
@@ -283,7 +277,7 @@ async fn all_recorded(backend: Backend) -> Vec<(String, Option<String>)> {
 }
 
 /// Whether the bookkeeping table has the checksum column.
-async fn has_checksum_column(db: &DatabaseConnection) -> bool {
+pub(crate) async fn has_checksum_column(db: &DatabaseConnection) -> bool {
     let sql = match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
             "SELECT CAST(count(*) AS BIGINT) AS n FROM information_schema.columns \
@@ -301,416 +295,6 @@ async fn has_checksum_column(db: &DatabaseConnection) -> bool {
     row.try_get_by_index::<i64>(0).expect("count") == 1
 }
 
-fn names() -> Vec<&'static str> {
+pub(crate) fn names() -> Vec<&'static str> {
     migrations().names()
-}
-
-const EDITED: &str = "m003_add_batch_id_to_jobs was edited after it was applied: its checksum \
-                      was 000000000000, it is 1914210110de now; review the change, then run \
-                      repair to record the new checksum";
-
-const REFUSED: &str = "error: 1 applied migration was edited after it was applied: \
-                       m003_add_batch_id_to_jobs (applied as 000000000000, 1914210110de now); \
-                       revert the edit, or review it and run repair to record the new checksum \
-                       (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was \
-                       changed";
-
-async fn edits_are_flagged_verified_and_repaired(backend: Backend) {
-    let test_db = TestDb::new(backend).await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    let url = test_db.url();
-    cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(recorded(&db).await, all_recorded(backend).await);
-
-    let verify = cli(BIN, &dir, url, &["verify"]).ok();
-    let width = names().iter().map(|n| n.len()).max().unwrap_or(0);
-    let ok: Vec<String> = names().iter().map(|n| format!("{n:width$}  ok")).collect();
-    assert_eq!(verify.stdout_lines(), ok);
-    assert_eq!(
-        verify.stderr_lines(),
-        vec![format!(
-            "sketch2bim: {} of {} applied match what this binary renders",
-            migrations().len(),
-            Migrations::count(migrations().len())
-        )]
-    );
-
-    // Checksums recorded before v2 still match: verify and up accept them.
-    for (name, v1) in expected_v1(backend) {
-        exec(
-            &db,
-            &format!("UPDATE seaql_migrations SET checksum = '{v1}' WHERE version = '{name}'"),
-        )
-        .await;
-    }
-    cli(BIN, &dir, url, &["verify"]).ok();
-    let up = cli(BIN, &dir, url, &["up"]).ok();
-    assert_eq!(up.stderr_lines().len(), 1, "{up:#?}");
-    for (name, v2) in expected(backend).await {
-        exec(
-            &db,
-            &format!("UPDATE seaql_migrations SET checksum = '{v2}' WHERE version = '{name}'"),
-        )
-        .await;
-    }
-
-    // m003 as if its code had rendered something else when it was applied.
-    exec(
-        &db,
-        &format!(
-            "UPDATE seaql_migrations SET checksum = '{}' WHERE version = 'm003_add_batch_id_to_jobs'",
-            "0".repeat(64)
-        ),
-    )
-    .await;
-
-    let status = cli(BIN, &dir, url, &["status"]).ok();
-    assert_eq!(status.stderr_lines(), vec![format!("warning: {EDITED}")]);
-    let marked: Vec<&str> = status
-        .stdout_lines()
-        .into_iter()
-        .filter(|l| l.ends_with("  (edited since it was applied)"))
-        .collect();
-    assert_eq!(marked.len(), 1, "{status:#?}");
-    assert!(marked[0].starts_with("m003_add_batch_id_to_jobs "));
-    let json = cli(BIN, &dir, url, &["status", "--format", "json"]).ok();
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
-    let verdicts: Vec<&str> = doc["migrations"]
-        .as_array()
-        .expect("migrations")
-        .iter()
-        .map(|m| m["checksum"].as_str().expect("checksum"))
-        .collect();
-    let mut want = vec!["matches"; migrations().len()];
-    want[2] = "edited";
-    assert_eq!(verdicts, want);
-
-    let verify = cli(BIN, &dir, url, &["verify"]);
-    assert_eq!(verify.code, 1, "{verify:#?}");
-    assert_eq!(
-        verify.stdout_lines()[2],
-        format!(
-            "{:width$}  edited: applied as 000000000000, renders 1914210110de now",
-            "m003_add_batch_id_to_jobs"
-        )
-    );
-    assert_eq!(
-        verify.stderr_lines(),
-        vec![
-            "error: 1 applied migration was edited after it was applied: \
-             m003_add_batch_id_to_jobs; review the change, then run repair to record the new \
-             checksum"
-        ]
-    );
-
-    // `up` and `down` refuse it, even at head; allowed, `up` warns and goes on.
-    let up = cli(BIN, &dir, url, &["up"]);
-    assert_eq!((up.code, up.stderr_lines()), (1, vec![REFUSED]), "{up:#?}");
-    let down = cli(BIN, &dir, url, &["down"]);
-    assert_eq!(
-        (down.code, down.stderr_lines()),
-        (1, vec![REFUSED]),
-        "{down:#?}"
-    );
-    assert_eq!(
-        recorded(&db).await.len(),
-        migrations().len(),
-        "down changed something"
-    );
-    let up = test_support::cli::run(
-        BIN,
-        dir.path(),
-        &[("MIGRATION_ALLOW_EDITED", "1")],
-        &["-u", url, "up"],
-    )
-    .ok();
-    assert_eq!(up.stderr_lines()[0], format!("warning: {EDITED}"));
-    assert_eq!(up.stderr_lines().len(), 2, "{up:#?}");
-    let up = cli(BIN, &dir, url, &["up", "--allow-edited"]).ok();
-    assert_eq!(up.stderr_lines()[0], format!("warning: {EDITED}"));
-    // The startup API refuses it too, unless allowed.
-    let refused = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
-        &db,
-        true,
-        &migration_core::runner::RunOptions::default(),
-    )
-    .await
-    .expect_err("an edited history");
-    assert_eq!(
-        format!("error: {}", migration_core::one_line(&refused, &[])),
-        REFUSED
-    );
-    let report = migration_core::startup::migrate_with::<sketch2bim_migration::Migrator>(
-        &db,
-        true,
-        &migration_core::runner::RunOptions {
-            allow_edited: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("startup");
-    assert_eq!(report.edited, vec!["m003_add_batch_id_to_jobs"]);
-    assert_eq!(
-        report.to_string(),
-        format!(
-            "sketch2bim: up to date at {}; edited since applied: m003_add_batch_id_to_jobs \
-             (review, then run repair)",
-            migrations().head()
-        )
-    );
-
-    let repair = cli(BIN, &dir, url, &["repair"]).ok();
-    assert_eq!(
-        repair.stderr_lines(),
-        vec![
-            "recorded the checksum of m003_add_batch_id_to_jobs (1914210110de)",
-            "sketch2bim: recorded the checksums of 1 migration: m003_add_batch_id_to_jobs",
-        ]
-    );
-    assert_eq!(recorded(&db).await, all_recorded(backend).await);
-    cli(BIN, &dir, url, &["verify"]).ok();
-    let again = cli(BIN, &dir, url, &["repair"]).ok();
-    assert_eq!(
-        again.stderr_lines(),
-        vec![
-            "sketch2bim: nothing to repair: every applied migration's recorded checksum is \
-             what this binary renders"
-        ]
-    );
-}
-
-#[tokio::test]
-async fn postgres_edits_are_flagged_verified_and_repaired() {
-    edits_are_flagged_verified_and_repaired(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_edits_are_flagged_verified_and_repaired() {
-    edits_are_flagged_verified_and_repaired(Backend::Sqlite).await;
-}
-
-/// A database migrated before checksums were kept: reading commands add
-/// nothing; the first run that records a migration adds the column; `repair`
-/// records the rest; sea-orm's own reader reads the table throughout.
-async fn a_table_without_the_column_gets_it(backend: Backend) {
-    let test_db = TestDb::new(backend).await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    let url = test_db.url();
-    cli(BIN, &dir, url, &["up"]).ok();
-    exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
-
-    let verify = cli(BIN, &dir, url, &["verify"]).ok();
-    let n = migrations().len();
-    assert_eq!(verify.stdout_lines().len(), n, "{verify:#?}");
-    assert!(
-        verify
-            .stdout_lines()
-            .iter()
-            .all(|l| l.ends_with("  no checksum recorded")),
-        "{verify:#?}"
-    );
-    assert_eq!(
-        verify.stderr_lines(),
-        vec![format!(
-            "sketch2bim: 0 of {} applied match what this binary renders; {n} have no checksum \
-             recorded (applied before checksums were kept, or by another tool): run repair to \
-             record them",
-            Migrations::count(n)
-        )]
-    );
-    cli(BIN, &dir, url, &["status"]).ok();
-    assert!(!has_checksum_column(&db).await, "a read command added it");
-
-    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
-    assert!(!has_checksum_column(&db).await, "down added it");
-    let dry = cli(BIN, &dir, url, &["up", "--dry-run"]).ok();
-    assert_eq!(
-        &dry.stdout_lines()[..2],
-        &[
-            "-- the bookkeeping table's checksum column (up)".to_owned(),
-            match backend {
-                Backend::Postgres => {
-                    "ALTER TABLE IF EXISTS \"public\".\"seaql_migrations\" ADD COLUMN IF NOT \
-                     EXISTS checksum varchar;"
-                }
-                Backend::Sqlite => "ALTER TABLE \"seaql_migrations\" ADD COLUMN checksum varchar;",
-            }
-            .to_owned()
-        ]
-    );
-    cli(BIN, &dir, url, &["up"]).ok();
-    let mut want: Vec<(String, Option<String>)> =
-        names().iter().map(|n| ((*n).to_owned(), None)).collect();
-    // Only the head, rolled back and applied again, has its checksum.
-    want[n - 1].1 = expected(backend).await.pop().map(|(_, checksum)| checksum);
-    assert_eq!(recorded(&db).await, want);
-
-    // sea-orm's own reader, as its CLI and `get_applied_migrations` use it.
-    let rows = sea_orm_migration::seaql_migrations::Entity::find()
-        .all(&db)
-        .await
-        .expect("sea-orm reads the bookkeeping table");
-    assert_eq!(
-        rows.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
-        names()
-    );
-    let applied = sketch2bim_migration::Migrator::get_applied_migrations(&db)
-        .await
-        .expect("get_applied_migrations");
-    assert_eq!(
-        applied.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        names()
-    );
-
-    let repair = cli(BIN, &dir, url, &["repair"]).ok();
-    assert_eq!(
-        repair.stderr_lines().last().map(|l| (*l).to_owned()),
-        Some(format!(
-            "sketch2bim: recorded the checksums of {}: {}",
-            Migrations::count(n - 1),
-            migrations().first(n - 1).join(", ")
-        ))
-    );
-    assert_eq!(recorded(&db).await, all_recorded(backend).await);
-}
-
-#[tokio::test]
-async fn postgres_table_without_the_column_gets_it() {
-    a_table_without_the_column_gets_it(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_table_without_the_column_gets_it() {
-    a_table_without_the_column_gets_it(Backend::Sqlite).await;
-}
-
-/// A row written by sea-orm's own insert (no checksum) is unrecorded, not
-/// edited; adopting an Alembic-built database records its checksums.
-#[tokio::test]
-async fn adoption_records_checksums_and_foreign_rows_are_unrecorded() {
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    let url = test_db.url();
-    alembic::build(&db, "sketch2bim", 5).await;
-    // A dry run shows the adoption as it will run, checksums included, and
-    // changes nothing.
-    let dry = cli(
-        BIN,
-        &dir,
-        url,
-        &["up", "--dry-run", "--to", "m005_add_sketchup_url"],
-    )
-    .ok();
-    let lines = dry.stdout_lines();
-    assert_eq!(
-        &lines[..3],
-        &[
-            "-- adoption of Alembic revision 005 (up)",
-            "BEGIN;",
-            "ALTER TABLE IF EXISTS \"public\".\"seaql_migrations\" ADD COLUMN IF NOT EXISTS \
-             checksum varchar;",
-        ],
-        "{dry:#?}"
-    );
-    assert!(
-        lines[3].starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"seaql_migrations\""),
-        "{dry:#?}"
-    );
-    let insert = lines[4];
-    assert!(
-        insert.starts_with(
-            "INSERT INTO \"public\".\"seaql_migrations\" (version, applied_at, checksum) \
-             SELECT column1, "
-        ),
-        "{dry:#?}"
-    );
-    for (name, checksum) in &POSTGRES[..5] {
-        assert!(
-            insert.contains(&format!("('{name}', '{checksum}')")),
-            "{insert}"
-        );
-    }
-    assert!(!insert.contains("m006_"), "{insert}");
-    assert_eq!(&lines[5..], &["COMMIT;", ""], "{dry:#?}");
-    assert!(
-        !test_support::db::has_bookkeeping(&db).await,
-        "a dry run recorded something"
-    );
-    cli(BIN, &dir, url, &["adopt"]).ok();
-    assert_eq!(
-        recorded(&db).await,
-        all_recorded(Backend::Postgres).await[..5]
-    );
-
-    // m006 recorded the way sea-orm's CLI records it.
-    cli(BIN, &dir, url, &["up", "--to", "m006_remove_api_keys"]).ok();
-    exec(
-        &db,
-        "UPDATE seaql_migrations SET checksum = NULL WHERE version = 'm006_remove_api_keys'",
-    )
-    .await;
-    let verify = cli(BIN, &dir, url, &["verify"]).ok();
-    assert_eq!(
-        verify.stderr_lines(),
-        vec![
-            "sketch2bim: 5 of 6 migrations applied match what this binary renders; 1 has no \
-             checksum recorded (applied before checksums were kept, or by another tool): run \
-             repair to record it"
-        ]
-    );
-    let status = cli(BIN, &dir, url, &["status"]).ok();
-    assert_eq!(status.stderr, "", "an unrecorded checksum is no warning");
-}
-
-/// Adding the column waits for the table's readers no longer than the lock
-/// wait, and `repair` on a table that has it takes no lock they hold off.
-#[tokio::test]
-async fn the_checksum_column_waits_for_readers_no_longer_than_the_lock_wait() {
-    use sea_orm::TransactionTrait;
-    let test_db = TestDb::postgres().await;
-    let db = test_db.connect().await;
-    let dir = WorkDir::new();
-    let url = test_db.url();
-    cli(BIN, &dir, url, &["up"]).ok();
-    exec(&db, "ALTER TABLE seaql_migrations DROP COLUMN checksum").await;
-    cli(BIN, &dir, url, &["down", "-n", "1"]).ok();
-
-    // An application reads the bookkeeping table in a transaction it keeps open.
-    let reader = test_db.connect().await;
-    let open = reader.begin().await.expect("begin");
-    exec(&open, "SELECT count(*) FROM seaql_migrations").await;
-    let up = cli(BIN, &dir, url, &["--lock-wait", "200ms", "up"]);
-    assert_eq!(up.code, 1, "{up:#?}");
-    assert_eq!(
-        up.stderr_lines(),
-        vec![
-            "error: adding the checksum column to seaql_migrations failed: canceling statement \
-             due to lock timeout"
-        ]
-    );
-    assert!(!has_checksum_column(&db).await, "half-added");
-    open.commit().await.expect("commit");
-    cli(BIN, &dir, url, &["up"]).ok();
-    assert!(has_checksum_column(&db).await);
-
-    // With the column there, repair only updates rows: a reader does not
-    // hold it up.
-    cli(BIN, &dir, url, &["repair"]).ok();
-    exec(
-        &db,
-        "UPDATE seaql_migrations SET checksum = NULL WHERE version = 'm001_initial_schema'",
-    )
-    .await;
-    let open = reader.begin().await.expect("begin");
-    exec(&open, "SELECT count(*) FROM seaql_migrations").await;
-    let repair = cli(BIN, &dir, url, &["--lock-wait", "200ms", "repair"]).ok();
-    assert_eq!(
-        repair.stderr_lines().last().copied(),
-        Some("sketch2bim: recorded the checksums of 1 migration: m001_initial_schema")
-    );
-    open.commit().await.expect("commit");
 }

@@ -4,8 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rstest::rstest;
 use sea_orm::TransactionTrait;
-use test_support::cli::{Run, WorkDir, cli};
+use test_support::cli::{Run, WorkDir, catalog_at_head, cli, run_concurrently};
 use test_support::db::{exec, int};
 use test_support::walk::{applied_names, catalog};
 use test_support::{Backend, TestDb};
@@ -14,40 +15,24 @@ use crate::migrations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
-async fn head_catalog(backend: Backend) -> migration_core::catalog::Catalog {
-    let test_db = TestDb::new(backend).await;
-    let db = test_db.connect().await;
-    cli(BIN, &WorkDir::new(), test_db.url(), &["up"]).ok();
-    catalog(&db).await
-}
-
 /// `n` processes run `up` at once on one fresh database: every one exits 0,
 /// every migration is applied exactly once, the schema is head's.
-async fn racing(backend: Backend, n: usize) {
-    let head = head_catalog(backend).await;
+#[rstest]
+#[case::eight_on_postgres(Backend::Postgres, 8)]
+#[case::four_on_sqlite(Backend::Sqlite, 4)]
+#[tokio::test]
+async fn processes_starting_together_migrate_one_database_once(
+    #[case] backend: Backend,
+    #[case] n: usize,
+) {
+    let head = catalog_at_head(BIN, backend).await;
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
-    let url = test_db.url().to_owned();
-    let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
-    let runs: Vec<Run> = std::thread::scope(|s| {
-        let handles: Vec<_> = dirs
-            .iter()
-            .map(|dir| s.spawn(|| cli(BIN, dir, &url, &["up"])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a run"))
-            .collect()
-    });
+    let runs = run_concurrently(BIN, n, test_db.url(), &["up"]);
     for r in &runs {
         assert_eq!(r.code, 0, "{r:#?}");
     }
-    let mut applied: Vec<&str> = runs
-        .iter()
-        .flat_map(|r| r.stderr_lines())
-        .filter_map(|l| l.strip_prefix("applied "))
-        .map(|l| l.split(' ').next().unwrap_or_default())
-        .collect();
+    let mut applied: Vec<&str> = runs.iter().flat_map(Run::applied).collect();
     applied.sort_unstable();
     assert_eq!(
         applied,
@@ -57,16 +42,6 @@ async fn racing(backend: Backend, n: usize) {
     assert_eq!(applied_names(&db).await, migrations().names());
     let diff = catalog(&db).await.diff(&head, true);
     assert!(diff.is_empty(), "{diff:#?}");
-}
-
-#[tokio::test]
-async fn eight_processes_migrate_one_postgres_database_once() {
-    racing(Backend::Postgres, 8).await;
-}
-
-#[tokio::test]
-async fn four_processes_migrate_one_sqlite_file_once() {
-    racing(Backend::Sqlite, 4).await;
 }
 
 /// The key `lock.rs` locks, for a database's `seaql_migrations`.

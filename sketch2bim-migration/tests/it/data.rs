@@ -2,6 +2,7 @@
 //! 007 and 009 do what the contract says, on PostgreSQL and SQLite.
 
 use migration_core::runner::{self, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use test_support::db::{exec, int};
 use test_support::walk::step;
@@ -48,7 +49,11 @@ async fn expires_in(db: &DatabaseConnection, backend: Backend, email: &str) -> O
     row.try_get_by_index::<Option<i64>>(0).expect("seconds")
 }
 
-async fn rows_survive_every_step(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn rows_survive_every_step(#[case] backend: Backend) {
     let history: History = super::history();
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
@@ -353,14 +358,4 @@ async fn rows_survive_every_step(backend: Backend) {
     )
     .await;
     assert_eq!(e.as_deref(), Some("2030-01-01 00:00:00"));
-}
-
-#[tokio::test]
-async fn rows_survive_every_step_on_postgres() {
-    rows_survive_every_step(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn rows_survive_every_step_on_sqlite() {
-    rows_survive_every_step(Backend::Sqlite).await;
 }

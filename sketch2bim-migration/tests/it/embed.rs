@@ -4,6 +4,7 @@
 //! database ahead of the binary is refused, and a transaction is refused
 //! with what to pass instead.
 
+use rstest::rstest;
 use sea_orm::{Database, DatabaseConnection, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use sketch2bim_migration::Migrator;
@@ -13,7 +14,7 @@ use test_support::{Backend, TestDb, alembic};
 
 use crate::migrations;
 
-/// Set by [`racing_processes`] for the processes it starts.
+/// Set by [`eight_processes_calling_migrator_up_migrate_once`] for the processes it starts.
 const CHILD_URL: &str = "KVSHVL_EMBED_CHILD_URL";
 
 fn names() -> Vec<String> {
@@ -33,7 +34,8 @@ async fn connect(url: &str) -> DatabaseConnection {
 }
 
 /// One application process: `Migrator::up(&db, None)` on the database
-/// [`racing_processes`] names, or, run alone, on a database of its own.
+/// [`eight_processes_calling_migrator_up_migrate_once`] names, or, run alone, on a database of
+/// its own.
 #[tokio::test]
 async fn an_application_process_calls_migrator_up() {
     let own;
@@ -51,34 +53,17 @@ async fn an_application_process_calls_migrator_up() {
     assert_eq!(applied_names(&db).await, names());
 }
 
-/// Starts this test binary `n` times, each running only
-/// [`an_application_process_calls_migrator_up`] against `url`, all at once.
-fn racing_processes(url: &str, n: usize) -> Vec<std::process::Output> {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no test binary path: {e}"));
-    let children: Vec<_> = (0..n)
-        .map(|_| {
-            std::process::Command::new(&exe)
-                .args([
-                    "embed::an_application_process_calls_migrator_up",
-                    "--exact",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_URL, url)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()))
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap_or_else(|e| panic!("{e}")))
-        .collect()
-}
-
-async fn eight_processes_migrate_once(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn eight_processes_calling_migrator_up_migrate_once(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
-    let outputs = racing_processes(test_db.url(), 8);
+    let outputs = test_support::processes::run_test(
+        "embed::an_application_process_calls_migrator_up",
+        8,
+        &[(CHILD_URL, test_db.url())],
+    );
     for out in &outputs {
         assert_eq!(
             out.status.code(),
@@ -94,16 +79,6 @@ async fn eight_processes_migrate_once(backend: Backend) {
     }
     let db = test_db.connect().await;
     assert_eq!(applied_names(&db).await, names());
-}
-
-#[tokio::test]
-async fn eight_processes_calling_migrator_up_migrate_postgres_once() {
-    eight_processes_migrate_once(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn eight_processes_calling_migrator_up_migrate_one_sqlite_file_once() {
-    eight_processes_migrate_once(Backend::Sqlite).await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! one line, exit code 1, with the bookkeeping and the catalog unchanged.
 
 use migration_core::runner::{self, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use test_support::cli::{WorkDir, cli};
 use test_support::db::exec;
@@ -70,7 +71,11 @@ fn gap() -> String {
     )
 }
 
-async fn a_gap(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn a_gap_is_refused_before_anything_runs(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -154,16 +159,6 @@ fn sketch2bim_names() -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_gap_is_refused_before_anything_runs_on_postgres() {
-    a_gap(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_gap_is_refused_before_anything_runs_on_sqlite() {
-    a_gap(Backend::Sqlite).await;
-}
-
-#[tokio::test]
 async fn duplicate_rows_are_refused() {
     let test_db = TestDb::postgres().await;
     let db = test_db.connect().await;
@@ -229,7 +224,11 @@ async fn ask_database(backend: Backend) -> TestDb {
     test_db
 }
 
-async fn an_ask_database(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn an_ask_database_is_refused_by_the_sketch2bim_migrator(#[case] backend: Backend) {
     let test_db = ask_database(backend).await;
     let db = test_db.connect().await;
     let dir = WorkDir::new();
@@ -294,16 +293,6 @@ async fn an_ask_database(backend: Backend) {
     // --yes rebuilds it as a Sketch2BIM database.
     cli(BIN, &dir, url, &["fresh", "--yes"]).ok();
     assert_eq!(applied_names(&db).await, sketch2bim_names());
-}
-
-#[tokio::test]
-async fn an_ask_database_is_refused_by_the_sketch2bim_migrator_on_postgres() {
-    an_ask_database(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn an_ask_database_is_refused_by_the_sketch2bim_migrator_on_sqlite() {
-    an_ask_database(Backend::Sqlite).await;
 }
 
 #[tokio::test]

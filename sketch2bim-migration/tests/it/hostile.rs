@@ -3,9 +3,9 @@
 //! output lines, a search path that points elsewhere, and odd arguments.
 
 use migration_core::runner::History;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
-use test_support::cli::{WorkDir, cli, run};
-use test_support::db::{bookkeeping_rows, exec, int};
+use sea_orm::TransactionTrait;
+use test_support::cli::{WorkDir, cli, run, run_within};
+use test_support::db::{bookkeeping_rows, connect_as, exec, int};
 use test_support::walk::applied_names;
 use test_support::{TestDb, alembic};
 
@@ -13,17 +13,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 
 fn history() -> History {
     History::of::<sketch2bim_migration::Migrator>()
-}
-
-/// A one-connection pool that shows itself as `application` in pg_stat_activity.
-async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let mut options =
-        ConnectOptions::new(format!("{url}{separator}application_name={application}"));
-    options.sqlx_logging(false).max_connections(1);
-    Database::connect(options)
-        .await
-        .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
 }
 
 #[tokio::test]
@@ -218,21 +207,6 @@ fn escape_bytes_given_in_to_are_shown_escaped() {
     );
 }
 
-/// Runs `bin` as [`run`] does, failing the test when it takes longer than
-/// `seconds`.
-fn run_within(seconds: u64, dir: &WorkDir, args: &[&str]) -> test_support::cli::Run {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let path = dir.path().to_owned();
-    let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    std::thread::spawn(move || {
-        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let _ = sender.send(run(BIN, &path, &[], &args));
-    });
-    receiver
-        .recv_timeout(std::time::Duration::from_secs(seconds))
-        .unwrap_or_else(|_| panic!("{args:?} still running after {seconds} s"))
-}
-
 #[test]
 fn an_sslrootcert_that_is_a_named_pipe_is_refused_at_once() {
     let dir = WorkDir::new();
@@ -246,7 +220,7 @@ fn an_sslrootcert_that_is_a_named_pipe_is_refused_at_once() {
         "postgres://postgres@127.0.0.1:5432/postgres?sslmode=verify-full&sslrootcert={}",
         fifo.display()
     );
-    let status = run_within(5, &dir, &["-u", &url, "status"]);
+    let status = run_within(5, BIN, dir.path(), &[], &["-u", &url, "status"]);
     assert_eq!(status.code, 1, "{status:#?}");
     assert_eq!(
         status.stderr_lines(),

@@ -9,12 +9,10 @@ use std::time::{Duration, Instant};
 
 use migration_core::Error;
 use migration_core::runner::{self, Goal, History, RunOptions};
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use test_support::TestDb;
 use test_support::cli::{Run, WorkDir, cli};
-use test_support::db::{exec, int, strings};
+use test_support::db::{blocker, connect_as, exec, int, strings};
 use test_support::walk::applied_names;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
@@ -38,25 +36,6 @@ fn m008() -> String {
 
 fn m009() -> String {
     names()[8].clone()
-}
-
-/// A one-connection pool that shows itself as `application`.
-async fn connect_as(url: &str, application: &str) -> DatabaseConnection {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let mut options =
-        ConnectOptions::new(format!("{url}{separator}application_name={application}"));
-    options.sqlx_logging(false).max_connections(1);
-    Database::connect(options)
-        .await
-        .unwrap_or_else(|e| panic!("connect as {application}: {e}"))
-}
-
-/// An application transaction that has read `jobs` and stays open.
-async fn blocker(db: &DatabaseConnection) -> (DatabaseTransaction, i64) {
-    let txn = db.begin().await.expect("the blocker's transaction");
-    int(&txn, "SELECT count(*) FROM jobs").await;
-    let pid = int(&txn, "SELECT pg_backend_pid()::int8").await;
-    (txn, pid)
 }
 
 /// The pid of the backend of `name`'s database whose application is
@@ -105,7 +84,7 @@ async fn at_m008_with_a_blocker() -> (
     .ok();
     let db = test_db.connect().await;
     let api = connect_as(test_db.url(), "lock_api").await;
-    let (held, pid) = blocker(&api).await;
+    let (held, pid) = blocker(&api, "jobs").await;
     (test_db, db, api, held, pid)
 }
 

@@ -7,6 +7,7 @@
 use migration_core::dry_run;
 use migration_core::lock_safe;
 use migration_core::runner::{self, Direction, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::prelude::*;
 use test_support::db::{exec, exec_in, int, strings};
@@ -67,7 +68,14 @@ fn backend_of(db: &DatabaseConnection) -> Backend {
     }
 }
 
-async fn indexes_are_built_dropped_and_recover(backend: Backend) {
+/// On PostgreSQL indexes are built concurrently and valid, and a run
+/// recovers from an invalid one; on SQLite they are built and dropped, and
+/// one that fails leaves nothing.
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn indexes_are_built_dropped_and_recover(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     table_with_rows(&db, 100).await;
@@ -173,16 +181,6 @@ async fn indexes_are_built_dropped_and_recover(backend: Backend) {
     assert_eq!(backend_of(&db), backend);
 }
 
-#[tokio::test]
-async fn postgres_indexes_are_built_concurrently_valid_and_recover_from_an_invalid_one() {
-    indexes_are_built_dropped_and_recover(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_indexes_are_built_dropped_and_leave_nothing_when_they_fail() {
-    indexes_are_built_dropped_and_recover(Backend::Sqlite).await;
-}
-
 /// The backfill's `set`: the note, and which statement wrote the row (one
 /// more than the highest batch so far, read once per statement).
 const SET: &str =
@@ -198,7 +196,11 @@ async fn batches(db: &DatabaseConnection) -> Vec<Option<String>> {
     .await
 }
 
-async fn backfills_in_batches(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn backfills_in_batches_until_nothing_is_pending(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     table_with_rows(&db, 2500).await;
@@ -240,16 +242,6 @@ async fn backfills_in_batches(backend: Backend) {
         zero,
         DbErr::Custom("backfill of zz_lock_safe: the batch size must be at least 1".to_owned())
     );
-}
-
-#[tokio::test]
-async fn postgres_backfills_in_batches_until_nothing_is_pending() {
-    backfills_in_batches(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_backfills_in_batches_until_nothing_is_pending() {
-    backfills_in_batches(Backend::Sqlite).await;
 }
 
 /// `zz_lock_safe` with 2,500 rows.
@@ -351,7 +343,11 @@ impl migration_core::Described for LockSafe {
 /// pending row: the runner cannot send it as recorded in advance (how many
 /// batches it takes depends on the data), so it runs it against the
 /// database.
-async fn a_backfill_migration_updates_every_row(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn a_backfill_migration_updates_every_row_through_the_runner(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let history = History::of::<LockSafe>();
@@ -383,16 +379,6 @@ async fn a_backfill_migration_updates_every_row(backend: Backend) {
             "m002_backfill_zz_lock_safe_note"
         ]
     );
-}
-
-#[tokio::test]
-async fn postgres_a_backfill_migration_updates_every_row_through_the_runner() {
-    a_backfill_migration_updates_every_row(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_backfill_migration_updates_every_row_through_the_runner() {
-    a_backfill_migration_updates_every_row(Backend::Sqlite).await;
 }
 
 #[tokio::test]

@@ -1,11 +1,19 @@
 //! The Sketch2BIM migration history on real databases.
 
 mod adopt;
+mod adopt_baseline;
 mod batching;
 mod busy;
 mod check;
 mod checksum;
-mod cli;
+mod checksum_edits;
+mod checksum_recording;
+mod cli_commands;
+mod cli_connection;
+mod cli_database_url;
+mod cli_generate;
+mod cli_refusals;
+mod cli_usage;
 mod concurrency;
 mod data;
 mod embed;

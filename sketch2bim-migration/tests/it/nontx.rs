@@ -7,6 +7,7 @@
 //! `Migrator::up` and the startup API.
 
 use migration_core::runner::{self, Goal, History, RunOptions};
+use rstest::rstest;
 use sea_orm::{DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::prelude::*;
 use std::time::{Duration, Instant};
@@ -255,27 +256,15 @@ async fn a_process_applies_the_history_with_an_index_outside_a_transaction() {
 
 #[tokio::test]
 async fn eight_rounds_of_eight_processes_apply_it_once_on_sqlite() {
-    let exe = std::env::current_exe().expect("the test binary");
     let started = Instant::now();
     for round in 0..8 {
         let test_db = TestDb::sqlite().await;
-        let children: Vec<_> = (0..8)
-            .map(|_| {
-                std::process::Command::new(&exe)
-                    .args([
-                        "nontx::a_process_applies_the_history_with_an_index_outside_a_transaction",
-                        "--exact",
-                        "--test-threads=1",
-                    ])
-                    .env(CHILD_URL, test_db.url())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()))
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().expect("a process");
+        let outputs = test_support::processes::run_test(
+            "nontx::a_process_applies_the_history_with_an_index_outside_a_transaction",
+            8,
+            &[(CHILD_URL, test_db.url())],
+        );
+        for out in outputs {
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert_eq!(out.status.code(), Some(0), "round {round}: {stdout}");
             assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
@@ -317,7 +306,11 @@ async fn checksum_of(db: &sea_orm::DatabaseConnection, name: &str) -> String {
     .expect("a checksum")
 }
 
-async fn a_flipped_use_transaction_is_an_edit(backend: Backend) {
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::sqlite(Backend::Sqlite)]
+#[tokio::test]
+async fn a_flipped_use_transaction_is_an_edit(#[case] backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     runner::up(
@@ -366,16 +359,6 @@ async fn a_flipped_use_transaction_is_an_edit(backend: Backend) {
         .await
         .unwrap_or_else(|e| panic!("{}", migration_core::one_line(&e, &[])));
     assert_eq!(report.edited, vec![scratch_name()]);
-}
-
-#[tokio::test]
-async fn a_flipped_use_transaction_is_an_edit_on_postgres() {
-    a_flipped_use_transaction_is_an_edit(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_flipped_use_transaction_is_an_edit_on_sqlite() {
-    a_flipped_use_transaction_is_an_edit(Backend::Sqlite).await;
 }
 
 /// The real `Migrator::up`, on a database where a migration's recorded

@@ -3,7 +3,7 @@
 //! connection through an IPv6 literal host.
 
 use sea_orm::{ConnectionTrait, Statement};
-use test_support::cli::{Run, WorkDir, cli};
+use test_support::cli::{Run, WorkDir, cli, run_concurrently};
 use test_support::migrations::Migrations;
 use test_support::walk::{applied_names, catalog};
 use test_support::{TestDb, pgbouncer};
@@ -15,30 +15,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_sketch2bim-migration");
 /// Every migration's name, oldest first.
 fn names() -> Vec<&'static str> {
     migrations().names()
-}
-
-/// Runs `args` in `n` processes at once.
-fn concurrently(n: usize, url: &str, args: &[&str]) -> Vec<Run> {
-    let dirs: Vec<WorkDir> = (0..n).map(|_| WorkDir::new()).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = dirs
-            .iter()
-            .map(|dir| s.spawn(|| cli(BIN, dir, url, args)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a run"))
-            .collect()
-    })
-}
-
-/// `applied <name> (…)` lines, in order.
-fn applied(run: &Run) -> Vec<String> {
-    run.stderr_lines()
-        .iter()
-        .filter_map(|l| l.strip_prefix("applied "))
-        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
-        .collect()
 }
 
 fn assert_status(status: &Run, applied: usize) {
@@ -64,7 +40,7 @@ async fn up_status_down_and_up_again_through_pgbouncer() {
 
     let m = migrations();
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), names(), "{up:#?}");
+    assert_eq!(up.applied(), names(), "{up:#?}");
     assert_eq!(up.stderr_lines().len(), m.len() + 1, "{up:#?}");
     assert!(
         up.stderr_lines()[m.len()].starts_with(&format!(
@@ -91,7 +67,7 @@ async fn up_status_down_and_up_again_through_pgbouncer() {
     assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), m.len() - 1);
 
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), [m.head()], "{up:#?}");
+    assert_eq!(up.applied(), [m.head()], "{up:#?}");
     assert_eq!(applied_names(&db).await, names());
 
     let again = cli(BIN, &dir, &url, &["up"]).ok();
@@ -108,14 +84,14 @@ async fn six_concurrent_ups_through_pgbouncer_apply_each_migration_once() {
     let db = test_db.connect().await;
     let url = pgbouncer::url_for(&test_db.name());
 
-    let runs = concurrently(6, &url, &["up"]);
+    let runs = run_concurrently(BIN, 6, &url, &["up"]);
     let failed: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
     assert!(
         failed.is_empty(),
         "{} of 6 runs failed: {failed:#?}",
         failed.len()
     );
-    let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
+    let mut all: Vec<&str> = runs.iter().flat_map(Run::applied).collect();
     all.sort();
     assert_eq!(
         all,
@@ -131,7 +107,7 @@ async fn six_concurrent_statuses_through_pgbouncer() {
     let url = pgbouncer::url_for(&test_db.name());
     cli(BIN, &WorkDir::new(), &url, &["up", "-n", "4"]).ok();
 
-    let runs = concurrently(6, &url, &["status"]);
+    let runs = run_concurrently(BIN, 6, &url, &["status"]);
     for status in &runs {
         assert_eq!(status.code, 0, "{runs:#?}");
         assert_status(status, 4);
@@ -230,7 +206,7 @@ async fn an_ipv6_literal_host_connects() {
     let dir = WorkDir::new();
 
     let up = cli(BIN, &dir, &url, &["up"]).ok();
-    assert_eq!(applied(&up), names(), "{up:#?}");
+    assert_eq!(up.applied(), names(), "{up:#?}");
     assert_eq!(applied_names(&db).await, names());
     assert_status(&cli(BIN, &dir, &url, &["status"]).ok(), migrations().len());
 
@@ -312,7 +288,7 @@ async fn six_concurrent_ups_adopt_an_alembic_database_once_through_pgbouncer() {
     test_support::alembic::build(&db, "sketch2bim", 5).await;
     let url = pgbouncer::url_for(&test_db.name());
 
-    let runs = concurrently(6, &url, &["up"]);
+    let runs = run_concurrently(BIN, 6, &url, &["up"]);
     let failed: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
     assert!(
         failed.is_empty(),
@@ -330,7 +306,7 @@ async fn six_concurrent_ups_adopt_an_alembic_database_once_through_pgbouncer() {
         })
         .collect();
     assert_eq!(adopted.len(), 1, "{runs:#?}");
-    let mut all: Vec<String> = runs.iter().flat_map(applied).collect();
+    let mut all: Vec<&str> = runs.iter().flat_map(Run::applied).collect();
     all.sort();
     assert_eq!(all, names()[5..], "{runs:#?}");
     assert_eq!(applied_names(&db).await, names());
