@@ -19,6 +19,9 @@ const SSL_MODES: &str = "expected disable, allow, prefer, require, verify-ca or 
 
 const STATEMENTS: &str = "expected a whole number of statements";
 
+const UNDECODABLE: &str =
+    "its user name, password, host or database name is not UTF-8 once percent-decoded";
+
 /// The parameters whose values the driver parses, with what each takes.
 /// Whether a value is taken is the driver's call ([`driver_takes`]); its
 /// error names neither the parameter nor what it takes ("invalid digit
@@ -67,11 +70,7 @@ pub(super) fn postgres_options(url: &str, parsed: &url::Url) -> Result<DriverOpt
     if !driver_takes(&probe) {
         // Its error would say which bytes, of a part that may be the
         // password: the message names the parts, not their text.
-        return Err(
-            "its user name, password, host or database name is not UTF-8 once \
-                    percent-decoded"
-                .to_owned(),
-        );
+        return Err(UNDECODABLE.to_owned());
     }
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
