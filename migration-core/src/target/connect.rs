@@ -143,7 +143,8 @@ impl Target {
 
 /// A schema name `-s` can take: one schema, quoted as given. A `"` or `,`
 /// would change the `SET search_path` statement sent on every connection
-/// (and the server's refusal would only show as a connect timeout).
+/// (and the server's refusal would only show as a connect timeout). A rule
+/// of this crate's quoting, which no crate states.
 pub fn check_schema_name(schema: &str) -> Result<(), String> {
     if schema.is_empty() || schema.contains(['"', ',', '\0']) {
         Err(format!(
@@ -156,6 +157,8 @@ pub fn check_schema_name(schema: &str) -> Result<(), String> {
 
 /// The `search_path` startup parameter for `schema`: as given when the
 /// server would read it unquoted as the same name, else double-quoted.
+/// Hand-written: sea-query quotes every identifier, and this keeps the
+/// plain names plain in what the server shows (`SHOW search_path`).
 fn search_path(schema: &str) -> String {
     let plain = schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && schema

@@ -54,6 +54,9 @@ pub(super) fn read_dotenv(path: &std::path::Path) -> Result<Option<Vec<(String, 
 /// [`DOTENV_MAX_BYTES`] were read). A UTF-8 byte-order mark is skipped;
 /// UTF-16 text, a line that does not parse and a quote left open are errors
 /// naming the line, so a variable is never silently missed.
+///
+/// Hand-written around `dotenvy`, which parses the lines: it reads without
+/// a bound, takes UTF-16 for garbage and gives no line numbers.
 fn dotenv_vars(bytes: &[u8]) -> Result<Vec<(String, String)>, std::io::Error> {
     let invalid = |line: usize, why: &str| {
         std::io::Error::new(
@@ -120,7 +123,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 }
 
 /// The 1-based line of `text` where `chunk` (one line or more, as the
-/// parser gave it back) starts.
+/// parser gave it back) starts: `dotenvy`'s error has the text, not the line.
 fn line_starting(text: &str, chunk: &str) -> usize {
     let first = chunk.lines().next().unwrap_or_default();
     let mut offset = 0;

@@ -38,7 +38,9 @@ impl std::fmt::Display for RemoteHost {
 /// `PGHOSTADDR` and `PGHOST` from `env`; with none of them, the driver's
 /// default (a local socket directory or localhost). Local means `localhost`,
 /// a loopback address or a socket directory; any other name, a list, or an
-/// empty value is taken as remote, without looking it up.
+/// empty value is taken as remote, without looking it up. Hand-written:
+/// sqlx's parser keeps only the last host named and reads the process's
+/// environment, where this guard must weigh every host and `env` as given.
 pub(crate) fn remote_host(
     url: &url::Url,
     env: impl Fn(&str) -> Option<String>,

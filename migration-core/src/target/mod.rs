@@ -90,7 +90,8 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// The database a URL's scheme names, or why it names none.
+/// The database a URL's scheme names, or why it names none (sea-orm decides
+/// it the same way when connecting, with an error that names the URL).
 fn backend_of(url: &url::Url) -> Result<DbBackend, String> {
     match url.scheme() {
         "postgres" | "postgresql" => Ok(DbBackend::Postgres),

@@ -1,7 +1,11 @@
 //! The parameters of a PostgreSQL URL that this crate reads or checks before
-//! the driver sees them: `connect_timeout`, `statement_cache_capacity`,
-//! `sslmode` and `sslrootcert`.
+//! the driver sees them: `connect_timeout` and `statement_cache_capacity`,
+//! which the driver does not know, `sslrootcert`, whose file is checked
+//! before connecting, and those whose values the driver's own parser
+//! refuses (`sslmode`, `port`, …), named here as it does not name them.
 
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// How long connecting may take before the run fails, unless the URL's
@@ -11,14 +15,23 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest `connect_timeout` a URL may give, in seconds.
 const MAX_CONNECT_TIMEOUT_SECONDS: u64 = 86_400;
 
-/// libpq's TLS modes, the values `sslmode` may take (in any case).
-const SSL_MODES: [&str; 6] = [
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
+const SSL_MODES: &str = "expected disable, allow, prefer, require, verify-ca or verify-full";
+
+const STATEMENTS: &str = "expected a whole number of statements";
+
+const UNDECODABLE: &str =
+    "its user name, password, host or database name is not UTF-8 once percent-decoded";
+
+/// The parameters whose values the driver parses, with what each takes.
+/// Whether a value is taken is the driver's call ([`driver_takes`]); its
+/// error names neither the parameter nor what it takes ("invalid digit
+/// found in string"), so the message is this crate's.
+const DRIVER_PARSED: [(&str, &str); 5] = [
+    ("sslmode", SSL_MODES),
+    ("ssl-mode", SSL_MODES),
+    ("statement-cache-capacity", STATEMENTS),
+    ("port", "expected a port number from 0 to 65535"),
+    ("hostaddr", "expected an IP address"),
 ];
 
 /// What connecting takes from a URL's parameters.
@@ -47,11 +60,18 @@ impl DriverOptions {
     }
 }
 
-/// The options of the PostgreSQL URL `url` (`parsed`). Parameters the
-/// driver ignores or would refuse in words of its own are checked here,
-/// naming them; those it ignores are taken out of what it sees and applied
-/// when connecting. The error is the reason, for [`crate::Error::InvalidUrl`].
+/// The options of the PostgreSQL URL `url` (`parsed`). The parameters the
+/// driver ignores are checked here and taken out of what it sees, to be
+/// applied when connecting; those it parses are parsed by it, each alone,
+/// so that the first it refuses is named. The error is the reason, for
+/// [`crate::Error::InvalidUrl`].
 pub(super) fn postgres_options(url: &str, parsed: &url::Url) -> Result<DriverOptions, String> {
+    let probe = driver_probe(parsed);
+    if !driver_takes(&probe) {
+        // Its error would say which bytes, of a part that may be the
+        // password: the message names the parts, not their text.
+        return Err(UNDECODABLE.to_owned());
+    }
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -60,30 +80,31 @@ pub(super) fn postgres_options(url: &str, parsed: &url::Url) -> Result<DriverOpt
     let mut kept = Vec::new();
     for (key, value) in &pairs {
         match key.as_str() {
-            // libpq's parameter, in seconds.
+            // libpq's parameter, in seconds; the driver ignores it.
             "connect_timeout" => {
                 options.connect_timeout = parse_connect_timeout(value)?;
                 continue;
             }
-            "statement_cache_capacity" | "statement-cache-capacity" => {
-                let capacity = value.trim().parse::<usize>().map_err(|_| {
-                    format!("{key}={value:?}: expected a whole number of statements")
-                })?;
-                if key == "statement_cache_capacity" {
-                    options.statement_cache_capacity = Some(capacity);
-                    continue;
-                }
-            }
-            "sslmode" | "ssl-mode" if !SSL_MODES.contains(&value.to_ascii_lowercase().as_str()) => {
-                return Err(format!(
-                    "{key}={value:?}: expected disable, allow, prefer, require, \
-                     verify-ca or verify-full"
-                ));
+            // The driver knows only `statement-cache-capacity`.
+            "statement_cache_capacity" => {
+                let capacity = value
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| format!("{key}={value:?}: {STATEMENTS}"))?;
+                options.statement_cache_capacity = Some(capacity);
+                continue;
             }
             "sslrootcert" | "ssl-root-cert" | "ssl-ca" => {
                 options.root_cert = Some(value.clone());
             }
             _ => {}
+        }
+        if let Some((_, expected)) = DRIVER_PARSED.iter().find(|(name, _)| name == key) {
+            let mut alone = probe.clone();
+            alone.query_pairs_mut().append_pair(key, value);
+            if !driver_takes(&alone) {
+                return Err(format!("{key}={value:?}: {expected}"));
+            }
         }
         kept.push((key, value));
     }
@@ -98,8 +119,27 @@ pub(super) fn postgres_options(url: &str, parsed: &url::Url) -> Result<DriverOpt
     Ok(options)
 }
 
+/// `parsed` without its parameters, and with a password when it has none:
+/// the driver would otherwise look one up in `~/.pgpass` for each probe.
+fn driver_probe(parsed: &url::Url) -> url::Url {
+    let mut probe = parsed.clone();
+    probe.set_query(None);
+    probe.set_fragment(None);
+    if probe.password().is_none() {
+        // A URL without a host has no room for one: the look-up is then
+        // what connecting does too.
+        let _ = probe.set_password(Some("probe"));
+    }
+    probe
+}
+
+/// Whether the driver's own URL parser (sqlx's) takes `url`.
+fn driver_takes(url: &url::Url) -> bool {
+    PgConnectOptions::from_str(url.as_str()).is_ok()
+}
+
 /// libpq's `connect_timeout`: whole seconds. libpq's 0 (wait forever) is
-/// refused: a run must not hang.
+/// refused: a run must not hang. The driver does not know the parameter.
 fn parse_connect_timeout(value: &str) -> Result<Duration, String> {
     match value.trim().parse::<u64>() {
         Ok(seconds) if (1..=MAX_CONNECT_TIMEOUT_SECONDS).contains(&seconds) => {
@@ -330,6 +370,63 @@ mod tests {
         assert_eq!(
             options("postgres://u@h/x?connect_timeout=0&sslmode=no"),
             Err("connect_timeout=\"0\": expected whole seconds from 1 to 86400".to_owned())
+        );
+    }
+
+    #[test]
+    fn values_the_driver_refuses_are_named_before_connecting() {
+        for (key, value, expected) in [
+            ("port", "abc", "expected a port number from 0 to 65535"),
+            ("port", "65536", "expected a port number from 0 to 65535"),
+            ("hostaddr", "db.internal", "expected an IP address"),
+            // The driver does not trim, though the spelling it ignores is.
+            (
+                "statement-cache-capacity",
+                " 12 ",
+                "expected a whole number of statements",
+            ),
+        ] {
+            let mut url = url::Url::parse("postgres://u:hunter2@h/x").expect("parses");
+            url.query_pairs_mut().append_pair(key, value);
+            assert_eq!(
+                options(url.as_str()),
+                Err(format!("{key}={value:?}: {expected}")),
+                "{key}={value:?}"
+            );
+        }
+        for url in [
+            "postgres://u@h/x?port=6432&hostaddr=::1&hostaddr=10.0.0.1",
+            "postgres://u@h/x?statement-cache-capacity=0",
+            // Parameters the driver does not parse pass as they are.
+            "postgres://u@h/x?application_name=%FF&unknown=1&options[a]=b",
+        ] {
+            assert_eq!(
+                options(url).map(|o| o.driver_url),
+                Ok(url.to_owned()),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_url_part_the_driver_cannot_decode_is_refused_without_its_text() {
+        let refused = "its user name, password, host or database name is not UTF-8 once \
+                       percent-decoded";
+        for url in [
+            "postgres://u:hunt%FFer2@h/x",
+            "postgres://%FF@h/x",
+            "postgres://u@h/%FF",
+            "postgres://u@%2Ftmp%FF/x",
+        ] {
+            assert_eq!(options(url), Err(refused.to_owned()), "{url}");
+        }
+        assert_eq!(
+            Target::parse("postgres://u:hunt%FFer2@h/x", Origin::Flag)
+                .map_err(|e| e.to_string())
+                .err(),
+            Some(format!(
+                "invalid database URL from --database-url: {refused}"
+            ))
         );
     }
 

@@ -13,7 +13,8 @@ pub(super) struct Masked {
 }
 
 /// [`Masked`] of `url`: its password component and every `password=`
-/// parameter.
+/// parameter. Hand-written on `url`: no crate knows which parts of a libpq
+/// URL are secrets, nor which echoes of them are safe to leave.
 pub(super) fn mask(url: &url::Url) -> Masked {
     let mut secrets = Vec::new();
     let mut shown = url.clone();

@@ -19,6 +19,8 @@ pub enum SqliteLocation {
 
 /// [`SqliteLocation`] of a `sqlite:` URL: the part before `?` (percent
 /// decoded) is the file, `:memory:` or `mode=memory` an in-memory database.
+/// Hand-written after sqlx's parser, whose `SqliteConnectOptions` tells the
+/// file name but not whether it is in memory or may be created.
 pub fn sqlite_location(url: &str) -> SqliteLocation {
     let url = url.trim();
     // The scheme is case-insensitive, as the URL parser takes it.

@@ -48,8 +48,9 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 const EXPECTED: &str = "a duration such as 500ms, 2s or 1.5s, or 0 for no bound";
 
-/// Parses a lock wait: `500ms`, `2s`, `1.5s`; `0` (with or without a unit)
-/// means no bound (`None`).
+/// Parses a lock wait: `500ms`, `2s`, `1.5s`, `1s 500ms`; `0` (with or
+/// without a unit) means no bound (`None`). Units are `ms` and `s` only, in
+/// any case: `m` would be minutes to some readers and milliseconds to others.
 pub fn parse_lock_wait(name: &'static str, value: &str) -> Result<Option<Duration>, Error> {
     let invalid = || Error::InvalidSetting {
         name,
@@ -57,30 +58,24 @@ pub fn parse_lock_wait(name: &'static str, value: &str) -> Result<Option<Duratio
         expected: EXPECTED,
     };
     let text = value.trim().to_ascii_lowercase();
-    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1000.0)
-    } else if text == "0" {
-        ("0", 1.0)
-    } else {
-        return Err(invalid());
-    };
-    let number = number.trim();
-    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
+    let units_known = text
+        .split(|c: char| !c.is_alphabetic())
+        .all(|unit| matches!(unit, "" | "ms" | "s"));
+    if !units_known {
         return Err(invalid());
     }
-    let ms: f64 = number.parse().map_err(|_| invalid())?;
-    // A non-zero wait below a millisecond is one, not "no bound".
-    let ms = match (ms * unit_ms).round() {
-        0.0 if ms > 0.0 => 1.0,
-        rounded => rounded,
+    // humantime takes a bare `0` and requires a unit on anything else.
+    let wait = humantime::parse_duration(&text).map_err(|_| invalid())?;
+    // PostgreSQL's lock_timeout is an int of milliseconds; a non-zero wait
+    // below a millisecond is one, not "no bound".
+    let ms = match (wait.as_nanos() + 500_000) / 1_000_000 {
+        0 if !wait.is_zero() => 1,
+        ms => ms,
     };
-    // PostgreSQL's lock_timeout is an int of milliseconds.
-    if !ms.is_finite() || ms > f64::from(i32::MAX) {
+    if ms > i32::MAX as u128 {
         return Err(invalid());
     }
-    if ms == 0.0 {
+    if ms == 0 {
         return Ok(None);
     }
     Ok(Some(Duration::from_millis(ms as u64)))
@@ -368,6 +363,40 @@ mod tests {
                     "invalid MIGRATION_LOCK_WAIT={bad:?}: expected a duration such as 500ms, \
                      2s or 1.5s, or 0 for no bound"
                 ))
+            );
+        }
+    }
+
+    #[test]
+    fn lock_waits_take_ms_and_s_in_any_case_and_round_to_milliseconds() {
+        let ok = |v| parse_lock_wait("--lock-wait", v).ok();
+        assert_eq!(ok("1s 500ms"), Some(Some(Duration::from_millis(1500))));
+        assert_eq!(ok("2S"), Some(Some(Duration::from_secs(2))));
+        assert_eq!(ok("250MS"), Some(Some(Duration::from_millis(250))));
+        assert_eq!(ok("2 s"), Some(Some(Duration::from_secs(2))));
+        assert_eq!(ok("1.4ms"), Some(Some(Duration::from_millis(1))));
+        assert_eq!(ok("1.5ms"), Some(Some(Duration::from_millis(2))));
+        assert_eq!(ok("0ms"), Some(None));
+        assert_eq!(ok("0.0s"), Some(None));
+        // PostgreSQL's limit, 2^31 - 1 ms, and one past it.
+        assert_eq!(
+            ok("2147483647ms"),
+            Some(Some(Duration::from_millis(2_147_483_647)))
+        );
+        for bad in [
+            "2147483648ms",
+            "1m",
+            "2 minutes",
+            "1h",
+            "5us",
+            "5µs",
+            "1.s",
+            "+1s",
+            "00",
+        ] {
+            assert!(
+                parse_lock_wait("--lock-wait", bad).is_err(),
+                "{bad:?} was taken"
             );
         }
     }
