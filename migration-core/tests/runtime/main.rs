@@ -6,6 +6,7 @@
 #[path = "../fixture/mod.rs"]
 mod fixture;
 
+mod concurrency;
 mod lifecycle;
 
 use migration_core::runner::History;
