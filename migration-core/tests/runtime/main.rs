@@ -8,6 +8,9 @@ mod fixture;
 
 mod concurrency;
 mod lifecycle;
+mod outside;
+mod proxy;
+mod startup;
 
 use migration_core::runner::History;
 use sea_orm::DatabaseConnection;
