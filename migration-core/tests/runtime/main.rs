@@ -10,6 +10,7 @@ mod concurrency;
 mod lifecycle;
 mod outside;
 mod proxy;
+mod refusals;
 mod startup;
 
 use migration_core::runner::History;
@@ -63,3 +64,28 @@ async fn at_head(test_db: &TestDb) -> DatabaseConnection {
     assert_eq!(report.steps.len(), NAMES.len());
     db
 }
+
+/// A migrator with the fixture's database and the migrations `$migrations`
+/// (an expression): an older or edited build of the fixture.
+macro_rules! variant {
+    ($(#[$meta:meta])* $name:ident, $migrations:expr) => {
+        $(#[$meta])*
+        struct $name;
+
+        #[sea_orm_migration::async_trait::async_trait]
+        impl sea_orm_migration::MigratorTrait for $name {
+            fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+                $migrations
+            }
+        }
+
+        impl migration_core::Described for $name {
+            const DATABASE: migration_core::Database = crate::fixture::DATABASE;
+
+            fn summaries() -> Vec<(&'static str, &'static str)> {
+                Vec::new()
+            }
+        }
+    };
+}
+pub(crate) use variant;
