@@ -82,9 +82,16 @@ pub mod __private {
 /// `generate NAME` appends the new module to this list. The macro also adds a
 /// test to the crate that checks the history as written ([`layout`]): names,
 /// numbering, and that every `src/mNNN_*` file is registered.
+///
+/// The migration files are the crate's `src/mNNN_*.rs`. A migrator declared
+/// elsewhere (a test's, under `tests/`) names their folder, relative to the
+/// crate's directory, after its database: `dir: "tests/fixture";`. Its
+/// modules are then declared where the macro is invoked, so that module's
+/// file must be in that folder.
 #[macro_export]
 macro_rules! migrator {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident; database: $db:path; $($m:ident),* $(,)?) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident; database: $db:path; dir: $dir:literal;
+     $($m:ident),* $(,)?) => {
         $(mod $m;)*
 
         $(#[$meta])*
@@ -155,7 +162,7 @@ macro_rules! migrator {
                 vec![$((
                     stringify!($m),
                     $crate::__private::summary_of(include_str!(concat!(
-                        env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
+                        env!("CARGO_MANIFEST_DIR"), "/", $dir, "/", stringify!($m), ".rs"
                     ))),
                 )),*]
             }
@@ -164,7 +171,7 @@ macro_rules! migrator {
                 vec![$((
                     stringify!($m),
                     include_str!(concat!(
-                        env!("CARGO_MANIFEST_DIR"), "/src/", stringify!($m), ".rs"
+                        env!("CARGO_MANIFEST_DIR"), "/", $dir, "/", stringify!($m), ".rs"
                     )),
                 )),*]
             }
@@ -176,13 +183,14 @@ macro_rules! migrator {
         #[test]
         fn migration_history_is_numbered_and_registered() {
             let problems = $crate::__private::layout_problems(
-                ::std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+                ::std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir)),
                 &[$(stringify!($m)),*],
             );
             assert!(
                 problems.is_empty(),
-                "the migration history in {}/src is not sound:\n{}",
+                "the migration history in {}/{} is not sound:\n{}",
                 env!("CARGO_MANIFEST_DIR"),
+                $dir,
                 problems.join("\n")
             );
         }
@@ -214,6 +222,15 @@ macro_rules! migrator {
         /// The newest migration this build knows.
         pub fn head() -> &'static str {
             $crate::embed::startup::head::<$name>().unwrap_or("none")
+        }
+    };
+    ($(#[$meta:meta])* $vis:vis struct $name:ident; database: $db:path; $($m:ident),* $(,)?) => {
+        $crate::migrator! {
+            $(#[$meta])*
+            $vis struct $name;
+            database: $db;
+            dir: "src";
+            $($m),*
         }
     };
 }
