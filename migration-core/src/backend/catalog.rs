@@ -1,6 +1,6 @@
 //! Reading a database's catalog into a [`Catalog`], each backend its own way.
 
-use sea_orm::{DbBackend, DbErr, QueryResult};
+use sea_orm::{DbBackend, DbErr};
 
 use crate::backend::transport::Reader;
 use crate::pure::catalog::Catalog;
@@ -50,16 +50,4 @@ impl Catalog {
         });
         Ok(catalog)
     }
-}
-
-pub(crate) fn text(row: &QueryResult, col: &str) -> Result<String, DbErr> {
-    row.try_get::<String>("", col)
-}
-
-pub(crate) fn opt_text(row: &QueryResult, col: &str) -> Result<Option<String>, DbErr> {
-    row.try_get::<Option<String>>("", col)
-}
-
-pub(crate) async fn rows<C: Reader + ?Sized>(db: &C, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
-    db.query_all(sql.to_owned()).await
 }

@@ -8,6 +8,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod postgres;
+pub(crate) mod rows;
 pub(crate) mod rt;
 pub(crate) mod sqlite;
 pub(crate) mod transport;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::backend::transport::quote_ident;
-use crate::ops::step::RunOptions;
+use crate::model::run::RunOptions;
 
 /// How one database migrates.
 pub(crate) trait Migrate: Sync {

@@ -34,6 +34,8 @@ use sea_orm::{
 };
 use std::sync::Arc;
 
+pub(crate) use crate::pure::quote::{literal, quote_ident};
+
 /// Somewhere the migrator's reads can run.
 pub trait Reader: Sync {
     /// The database's backend.
@@ -42,11 +44,6 @@ pub trait Reader: Sync {
     /// Every row `sql` returns; on PostgreSQL sent as a simple query, so
     /// `sql` carries its values inline.
     fn query_all<'a>(&'a self, sql: String) -> BoxFuture<'a, Result<Vec<QueryResult>, DbErr>>;
-}
-
-/// `s` as an SQL string literal: `'it''s'`.
-pub fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn query_err(e: sqlx::Error) -> DbErr {
@@ -197,13 +194,5 @@ impl Reader for Transaction {
                 Inner::SeaOrm(txn) => Reader::query_all(txn, sql).await,
             }
         })
-    }
-}
-
-/// `ident` quoted for `backend`, always.
-pub fn quote_ident(backend: DbBackend, ident: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", ident.replace('`', "``")),
-        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
     }
 }

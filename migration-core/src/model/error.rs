@@ -62,7 +62,7 @@ pub enum Error {
         )).collect::<Vec<_>>().join("; "),
     )]
     Renumbered {
-        renumbered: Vec<crate::pure::state::Renumbered>,
+        renumbered: Vec<crate::model::recorded::Renumbered>,
     },
 
     /// Two migrations of this binary have one number, and the database

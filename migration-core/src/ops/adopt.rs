@@ -18,11 +18,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use sea_orm_migration::SchemaManager;
 
 use crate::Error;
+use crate::ops::read::is_undefined_table;
 use crate::pure::catalog::Catalog;
 use crate::pure::history::History;
-use crate::pure::state::is_undefined_table;
 
-pub use crate::pure::state::{ALEMBIC_TABLE, AlembicRevision};
+pub use crate::model::recorded::{ALEMBIC_TABLE, AlembicRevision};
 
 /// What a database is taken over as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ pub(crate) async fn adopt(
     };
     // A bookkeeping table made before checksums were kept gets the column.
     if let Err(e) = match timed {
-        Ok(()) => crate::pure::bookkeeping::add_checksum_column(&txn, history).await,
+        Ok(()) => crate::ops::record::add_checksum_column(&txn, history).await,
         Err(e) => Err(e),
     } {
         let _ = txn.rollback().await;
@@ -380,7 +380,7 @@ async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
     for migration in &history.migrations[..count] {
         let statements = crate::pure::capture::record(
             migration.as_ref(),
-            crate::pure::plan::Direction::Up,
+            crate::model::run::Direction::Up,
             DbBackend::Postgres,
         )
         .await?;

@@ -6,9 +6,10 @@ use sea_orm::{DatabaseConnection, DbErr, Statement};
 
 use crate::Error;
 use crate::backend::transport::Reader;
+use crate::model::recorded::State;
+use crate::model::run::Direction;
+use crate::ops::read::read_state;
 use crate::pure::history::History;
-use crate::pure::plan::Direction;
-use crate::pure::state::{State, read_state};
 
 /// Every table of the database (of `schema` on PostgreSQL), one query.
 pub(crate) async fn table_names<C: Reader + ?Sized>(
@@ -166,7 +167,7 @@ pub async fn refuse_unknown<C: Reader + ?Sized>(
 /// first write (another run may have changed the database while it waited):
 /// names this binary does not know, a damaged history, another migrator's
 /// history, and bookkeeping columns it could not read back
-/// ([`crate::pure::bookkeeping::check_columns`]).
+/// ([`crate::ops::record::check_columns`]).
 pub(crate) async fn refuse_under_lock(
     db: &DatabaseConnection,
     history: &History,
@@ -176,7 +177,7 @@ pub(crate) async fn refuse_under_lock(
     state.refuse_damage(history)?;
     refuse_foreign(db, history, state).await?;
     if state.tracked {
-        crate::pure::bookkeeping::check_columns(db, history).await?;
+        crate::ops::record::check_columns(db, history).await?;
     }
     Ok(())
 }

@@ -8,9 +8,9 @@
 
 use crate::Error;
 use crate::backend::transport::Reader;
+use crate::model::recorded::State;
 use crate::ops::checks::refuse_foreign;
 use crate::pure::history::History;
-use crate::pure::state::State;
 
 /// The environment variable that lets `up` and `down` run over edited
 /// migrations (the CLI's `--allow-edited` too).

@@ -5,5 +5,8 @@ pub(crate) mod adopt;
 pub(crate) mod checks;
 pub(crate) mod edited;
 pub(crate) mod outside;
+pub(crate) mod read;
+pub(crate) mod record;
+pub(crate) mod run;
 pub(crate) mod runner;
 pub(crate) mod step;

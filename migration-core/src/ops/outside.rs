@@ -37,9 +37,11 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::backend::transport::Reader;
-use crate::ops::step::{Run, Step};
-use crate::pure::bookkeeping::{create_bookkeeping, record_statement};
-use crate::pure::plan::Direction;
+use crate::model::run::Direction;
+use crate::model::run::Step;
+use crate::ops::record::create_bookkeeping;
+use crate::ops::run::Run;
+use crate::pure::bookkeeping::record_statement;
 
 /// The session settings a step outside a transaction starts with: its lock
 /// wait and the name it goes by (as a dry run shows them).

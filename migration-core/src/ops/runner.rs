@@ -20,11 +20,11 @@ use crate::backend::transport::Reader;
 use crate::ops::adopt::Takeover;
 use crate::ops::step::{Run, run_step};
 
+pub use crate::model::recorded::{Applied, State};
+pub use crate::model::run::{Direction, Goal, RunOptions, Step};
 pub use crate::ops::checks::{refuse_foreign, refuse_not_our_history};
-pub use crate::ops::step::{RunOptions, Step};
+pub use crate::ops::read::read_state;
 pub use crate::pure::history::History;
-pub use crate::pure::plan::{Direction, Goal};
-pub use crate::pure::state::{Applied, State, read_state};
 
 /// What a run did and where it left the database.
 #[derive(Debug, Clone, Default)]
@@ -211,7 +211,7 @@ pub async fn adopt(
         let Some(takeover) = takeover(history, &state, how)? else {
             return Ok(Report::new(history, &state, Vec::new()));
         };
-        crate::pure::bookkeeping::check_columns(db, history).await?;
+        crate::ops::record::check_columns(db, history).await?;
         let took = crate::ops::adopt::adopt(db, history, &takeover, how.accept_differences).await?;
         let state = read_state(db, history).await?;
         let mut report = Report::new(history, &state, Vec::new());
@@ -314,7 +314,7 @@ pub async fn repair(
                 txn.execute_unprepared(&setup.join(";\n")).await?;
             }
             if !state.checksum_column {
-                crate::pure::bookkeeping::add_checksum_column(&txn, history).await?;
+                crate::ops::record::add_checksum_column(&txn, history).await?;
             }
             txn.execute_unprepared(&updates.join(";\n")).await
         }
@@ -449,7 +449,7 @@ async fn locked(
 }
 
 /// Adds the checksum column to a bookkeeping table made before checksums
-/// were kept ([`crate::pure::bookkeeping::add_checksum_column`]); under the run's lock, and on
+/// were kept ([`crate::ops::record::add_checksum_column`]); under the run's lock, and on
 /// SQLite in a write-locked transaction.
 async fn add_checksum_column(
     db: &DatabaseConnection,
@@ -466,7 +466,7 @@ async fn add_checksum_column(
         if !setup.is_empty() {
             txn.execute_unprepared(&setup.join(";\n")).await?;
         }
-        crate::pure::bookkeeping::add_checksum_column(&txn, history).await
+        crate::ops::record::add_checksum_column(&txn, history).await
     }
     .await;
     if let Err(e) = added {

@@ -3,64 +3,15 @@
 //! whole when it gives up waiting for a busy table's lock, or outside a
 //! transaction when it asks for that.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
 use sea_orm_migration::SchemaManager;
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::backend::postgres::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock};
-use crate::pure::bookkeeping::{create_bookkeeping, create_sql, is_recorded, record_statement};
-use crate::pure::history::History;
-use crate::pure::plan::Direction;
-use crate::pure::state::State;
-
-/// Tuning of a run.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Whether `up` and `down` go on over applied migrations edited since
-    /// they were applied, warning about each, instead of refusing to run
-    /// (`--allow-edited`, `MIGRATION_ALLOW_EDITED`; see [`crate::ops::edited`]).
-    pub allow_edited: bool,
-    /// How long to wait for another run's lock; also how long, in all, a run
-    /// keeps retrying migrations that time out waiting for a table's lock.
-    pub lock_timeout: Duration,
-    /// PostgreSQL: how long one statement of a migration may wait for a lock
-    /// (`SET LOCAL lock_timeout`) before the migration is rolled back and
-    /// retried; `None` waits without bound (see [`crate::backend::postgres::lock_wait`]).
-    pub lock_wait: Option<Duration>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            allow_edited: false,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            lock_wait: Some(crate::backend::postgres::lock_wait::DEFAULT_LOCK_WAIT),
-        }
-    }
-}
-
-/// One migration applied or rolled back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub name: String,
-    pub direction: Direction,
-    /// Its (last) transaction's, or outside one its statements', duration.
-    pub elapsed: Duration,
-    /// How many times it gave up waiting for a table's lock, was rolled
-    /// back and tried again (see [`crate::backend::postgres::lock_wait`]).
-    pub lock_waits: u32,
-}
-
-/// What every step of a locked run shares.
-pub(crate) struct Run<'a> {
-    pub(crate) db: &'a DatabaseConnection,
-    pub(crate) history: &'a History,
-    pub(crate) direction: Direction,
-    pub(crate) state: &'a State,
-    pub(crate) options: &'a RunOptions,
-    pub(crate) lock: &'a MigrationLock,
-}
+use crate::model::run::{Direction, Step};
+use crate::ops::record::{create_bookkeeping, is_recorded};
+pub(crate) use crate::ops::run::Run;
+use crate::pure::bookkeeping::{create_sql, record_statement};
 
 /// Runs one migration. Returns `None` when (SQLite) another run did this
 /// step while this one waited.

@@ -25,7 +25,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, MockDatabase, MockExecResult
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::collections::BTreeMap;
 
-use crate::pure::plan::Direction;
+use crate::model::run::Direction;
 
 /// Answers a recording starts with: every statement a migration sends uses
 /// one. Enough for every migration of this project; a longer one is run

@@ -35,8 +35,8 @@ use sea_orm::DbBackend;
 use sea_orm_migration::MigrationTrait;
 use sha2::{Digest, Sha256};
 
+use crate::model::recorded::State;
 use crate::pure::history::History;
-use crate::pure::state::State;
 
 /// The bookkeeping table's checksum column.
 pub const COLUMN: &str = "checksum";
@@ -61,7 +61,7 @@ pub struct Rendered {
 /// [`Rendered`] of `migration` on `backend`; `None` when its `up` fails
 /// without a database.
 pub async fn rendered(migration: &dyn MigrationTrait, backend: DbBackend) -> Option<Rendered> {
-    let up = crate::pure::capture::render(migration, crate::pure::plan::Direction::Up, backend)
+    let up = crate::pure::capture::render(migration, crate::model::run::Direction::Up, backend)
         .await
         .ok()?;
     Some(with_up(migration, backend, &up).await)
@@ -75,7 +75,7 @@ pub async fn with_up(
 ) -> Rendered {
     // A down that fails without a database (sea-orm's default one refuses)
     // is covered by its message.
-    let down = crate::pure::capture::render(migration, crate::pure::plan::Direction::Down, backend)
+    let down = crate::pure::capture::render(migration, crate::model::run::Direction::Down, backend)
         .await
         .unwrap_or_else(|e| vec![format!("-- down fails: {e}")]);
     Rendered {

@@ -278,9 +278,9 @@ mod tests {
         assert_eq!(renumbered_as("m011_add_b", &names), Some("m012_add_b"));
         assert_eq!(renumbered_as("m011_add_c", &names), None);
         assert_eq!(renumbered_as("m011_add_a", &names), None);
-        let state = crate::pure::state::State {
+        let state = crate::model::recorded::State {
             unknown: vec!["m011_add_b".to_owned()],
-            renumbered: vec![crate::pure::state::Renumbered {
+            renumbered: vec![crate::model::recorded::Renumbered {
                 recorded: "m011_add_b".to_owned(),
                 now: "m012_add_b".to_owned(),
                 table: "seaql_migrations".to_owned(),

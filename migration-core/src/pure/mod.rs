@@ -9,4 +9,5 @@ pub mod checksum;
 pub(crate) mod history;
 pub(crate) mod layout;
 pub(crate) mod plan;
+pub(crate) mod quote;
 pub(crate) mod state;

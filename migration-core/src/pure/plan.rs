@@ -2,27 +2,9 @@
 //! order, from what is recorded. Pure: no database.
 
 use crate::Error;
+use crate::model::recorded::State;
+use crate::model::run::Goal;
 use crate::pure::history::History;
-use crate::pure::state::State;
-
-/// How far `up` or `down` goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Goal {
-    /// Every pending migration (`up`) or every applied one (`down`).
-    All,
-    /// At most this many.
-    Steps(u32),
-    /// `up`: up to and including this migration. `down`: until it is the
-    /// newest applied (it stays applied).
-    To(String),
-}
-
-/// Which way a step went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Up,
-    Down,
-}
 
 pub(crate) fn plan_up(history: &History, state: &State, goal: &Goal) -> Result<Vec<usize>, Error> {
     let pending: Vec<usize> = (0..history.migrations.len())
@@ -63,7 +45,7 @@ pub(crate) fn plan_down(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pure::state::Applied;
+    use crate::model::recorded::Applied;
 
     const NAMES: [&str; 4] = ["m001_a", "m002_b", "m003_c", "m004_d"];
 

@@ -271,7 +271,7 @@ pub async fn check(
     let have = Catalog::read_schema(
         db,
         history.schema(),
-        &[history.table(), crate::pure::state::ALEMBIC_TABLE],
+        &[history.table(), crate::model::recorded::ALEMBIC_TABLE],
     )
     .await
     .map_err(Error::db("reading the catalog"))?;

@@ -38,8 +38,8 @@ use squawk_linter::{Linter, Rule};
 use squawk_syntax::SourceFile;
 
 use crate::Error;
+use crate::model::run::Direction;
 use crate::pure::history::History;
-use crate::pure::plan::Direction;
 
 /// Squawk rules left out, and why.
 pub const LEFT_OUT: &[(&str, &str)] = &[

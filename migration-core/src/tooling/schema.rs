@@ -216,11 +216,11 @@ pub async fn dump_database(
             command: "schema dump",
         });
     }
-    let state = crate::pure::state::read_state(db, history).await?;
+    let state = crate::ops::read::read_state(db, history).await?;
     let catalog = Catalog::read_schema(
         db,
         history.schema(),
-        &[history.table(), crate::pure::state::ALEMBIC_TABLE],
+        &[history.table(), crate::model::recorded::ALEMBIC_TABLE],
     )
     .await
     .map_err(crate::Error::db("reading the catalog"))?;

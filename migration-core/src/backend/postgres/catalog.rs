@@ -3,7 +3,7 @@
 
 use sea_orm::{DbErr, QueryResult};
 
-use crate::backend::catalog::{opt_text, rows, text};
+use crate::backend::rows::{opt_text, rows, text};
 use crate::backend::transport::Reader;
 use crate::pure::catalog::{
     Catalog, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index, Sequence,

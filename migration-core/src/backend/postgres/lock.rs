@@ -32,9 +32,6 @@ use crate::Error;
 use crate::backend::transport::{Reader, Transaction};
 use crate::pure::history::History;
 
-/// How long a run waits for another run's lock by default.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The held lock; released by [`MigrationLock::release`] or when the process ends.
 pub struct MigrationLock {
     txn: Option<Transaction>,

@@ -32,8 +32,7 @@ use std::time::{Duration, Instant};
 use crate::Error;
 use crate::backend::postgres::lock::sqlstate;
 
-/// How long one statement of a migration waits for a lock by default.
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(2);
+pub(crate) use crate::model::run::DEFAULT_LOCK_WAIT;
 
 /// The environment variable that sets the lock wait (the CLI's `--lock-wait`
 /// wins over it; `migrate_on_startup` reads it too).

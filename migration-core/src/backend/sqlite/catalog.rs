@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::DbErr;
 
-use crate::backend::catalog::{opt_text, rows, text};
+use crate::backend::rows::{opt_text, rows, text};
 use crate::backend::transport::{Reader, literal};
 use crate::pure::catalog::{Catalog, Column, Constraint, FkAction, ForeignKey, Index, Table};
 
