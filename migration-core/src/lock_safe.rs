@@ -38,12 +38,12 @@
 //! Every statement is sent with `execute_unprepared` (the simple query
 //! protocol, values inline), so the helpers work behind a transaction-pooling
 //! proxy such as PgBouncer. Names are quoted as PostgreSQL's `quote_ident`
-//! quotes them ([`crate::pure::catalog::quote_ident`]).
+//! quotes them ([`crate::pure::catalog::quote_if_needed`]).
 
 use sea_orm::{ConnectionTrait, DatabaseExecutor, DbBackend, DbErr, Statement};
 use sea_orm_migration::SchemaManager;
 
-use crate::pure::catalog::quote_ident;
+use crate::pure::catalog::quote_if_needed;
 
 /// Builds the index `index` on `table (columns…)` without blocking writes to
 /// `table`: on PostgreSQL `DROP INDEX CONCURRENTLY IF EXISTS` (an interrupted
@@ -131,7 +131,7 @@ pub async fn backfill_in_batches(
             "backfill of {table}: the batch size must be at least 1"
         )));
     }
-    let (table, key) = (quote_ident(table), quote_ident(key_column));
+    let (table, key) = (quote_if_needed(table), quote_if_needed(key_column));
     let batch = format!(
         "UPDATE {table} SET {set} WHERE {key} IN \
          (SELECT {key} FROM {table} WHERE {pending} LIMIT {batch_size})"
@@ -183,8 +183,11 @@ async fn create(
 
 fn drop_statement(backend: DbBackend, index: &str) -> String {
     match backend {
-        DbBackend::Postgres => format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quote_ident(index)),
-        _ => format!("DROP INDEX IF EXISTS {}", quote_ident(index)),
+        DbBackend::Postgres => format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            quote_if_needed(index)
+        ),
+        _ => format!("DROP INDEX IF EXISTS {}", quote_if_needed(index)),
     }
 }
 
@@ -203,14 +206,14 @@ fn create_statements(
     let unique = if unique { "UNIQUE " } else { "" };
     let on = format!(
         "{} ({})",
-        quote_ident(table),
+        quote_if_needed(table),
         columns
             .iter()
-            .map(|c| quote_ident(c))
+            .map(|c| quote_if_needed(c))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let index = quote_ident(index);
+    let index = quote_if_needed(index);
     Ok(match backend {
         DbBackend::Postgres => vec![
             format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"),

@@ -23,7 +23,7 @@ pub async fn fill_empty_tables(db: &DatabaseConnection, catalog: &Catalog) -> Ve
             db,
             &format!(
                 "SELECT count(*) FROM {}",
-                migration_core::catalog::quote_ident(name)
+                migration_core::catalog::quote_if_needed(name)
             ),
         )
         .await;
@@ -51,7 +51,7 @@ pub async fn fill_empty_tables(db: &DatabaseConnection, catalog: &Catalog) -> Ve
 /// `INSERT INTO table (…) VALUES (…)`; with `every_column: false` only the
 /// NOT NULL columns without a default get values.
 fn insert(backend: DbBackend, name: &str, table: &Table, every_column: bool) -> String {
-    let q = migration_core::catalog::quote_ident;
+    let q = migration_core::catalog::quote_if_needed;
     let mut columns = Vec::new();
     let mut values = Vec::new();
     for column in &table.columns {

@@ -114,10 +114,7 @@ impl Migrate for Postgres {
         lock_wait: Option<Duration>,
         flush: bool,
     ) -> Vec<String> {
-        let mut setup = vec![format!(
-            "SET LOCAL search_path TO {}",
-            quote_ident(DbBackend::Postgres, schema)
-        )];
+        let mut setup = vec![format!("SET LOCAL search_path TO {}", quote_ident(schema))];
         setup.extend(crate::backend::postgres::lock_wait::prologue(
             name, lock_wait,
         ));
@@ -156,8 +153,8 @@ impl Migrate for Postgres {
             .map(|t| {
                 format!(
                     "DROP TABLE IF EXISTS {}.{} CASCADE",
-                    quote_ident(DbBackend::Postgres, schema),
-                    quote_ident(DbBackend::Postgres, t)
+                    quote_ident(schema),
+                    quote_ident(t)
                 )
             })
             .collect()
@@ -238,7 +235,7 @@ impl Migrate for Sqlite {
             .chain(
                 tables
                     .iter()
-                    .map(|t| format!("DROP TABLE IF EXISTS {}", quote_ident(DbBackend::Sqlite, t))),
+                    .map(|t| format!("DROP TABLE IF EXISTS {}", quote_ident(t))),
             )
             .collect()
     }

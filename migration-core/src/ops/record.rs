@@ -121,7 +121,7 @@ pub(crate) async fn check_columns<C: Reader + ?Sized>(
     }
     let table = history.qualified(DbBackend::Postgres, history.table());
     for (column, types, expected) in COLUMNS {
-        let quoted = crate::backend::transport::quote_ident(DbBackend::Postgres, column);
+        let quoted = crate::backend::transport::quote_ident(column);
         let wanted = match types[0] {
             "int8" => "bigint",
             other => other,

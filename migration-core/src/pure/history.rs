@@ -107,13 +107,10 @@ impl History {
     /// `table` as SQL names it: on PostgreSQL qualified with the schema
     /// (`"public"."seaql_migrations"`), on SQLite quoted alone.
     pub(crate) fn qualified(&self, backend: sea_orm::DbBackend, table: &str) -> String {
-        let quoted = crate::pure::quote::quote_ident(backend, table);
+        let quoted = crate::pure::quote::quote_ident(table);
         match backend {
             sea_orm::DbBackend::Postgres => {
-                format!(
-                    "{}.{quoted}",
-                    crate::pure::quote::quote_ident(backend, &self.schema)
-                )
+                format!("{}.{quoted}", crate::pure::quote::quote_ident(&self.schema))
             }
             _ => quoted,
         }

@@ -1,16 +1,13 @@
 //! Identifiers and string literals in SQL text.
 
-use sea_orm::DbBackend;
-
 /// `s` as an SQL string literal: `'it''s'`.
 pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// `ident` quoted for `backend`, always.
-pub fn quote_ident(backend: DbBackend, ident: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", ident.replace('`', "``")),
-        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
-    }
+/// `ident` in double quotes, inner quotes doubled, always (PostgreSQL and
+/// SQLite alike); see [`crate::pure::catalog::quote_if_needed`] for names
+/// quoted only where needed, as `pg_dump` writes them.
+pub fn quote_ident(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
 }

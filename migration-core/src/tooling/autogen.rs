@@ -17,7 +17,7 @@ mod code;
 
 use std::collections::BTreeMap;
 
-use crate::pure::catalog::{Catalog, Column, ForeignKey, Table, quote_ident as q};
+use crate::pure::catalog::{Catalog, Column, ForeignKey, Table, quote_if_needed as q};
 use code::{
     column_def, create_foreign_key, create_index, create_table, drop_column, drop_foreign_key,
     drop_index, drop_table, render,

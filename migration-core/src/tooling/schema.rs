@@ -4,7 +4,7 @@
 //! position order, primary keys and unique constraints, indexes, then
 //! foreign keys and sequence ownership. Bookkeeping tables are left out.
 
-use crate::pure::catalog::{Catalog, ConstraintKind, quote_ident as ident};
+use crate::pure::catalog::{Catalog, ConstraintKind, quote_if_needed as ident};
 
 /// The SQL recreating `catalog`, after `header` (comment lines).
 pub fn dump(catalog: &Catalog, header: &str) -> String {
@@ -172,7 +172,7 @@ pub async fn build_fresh(
         });
     }
     let scratch = format!("{}_schema_update_{}", database.name, std::process::id());
-    let quoted = crate::pure::catalog::quote_ident(&scratch);
+    let quoted = crate::pure::catalog::quote_if_needed(&scratch);
     db.execute_unprepared(&format!("CREATE SCHEMA {quoted}"))
         .await
         .map_err(crate::Error::db(format!(

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{
 };
 
 use crate::pure::catalog::{
-    Catalog, Column, Constraint, FkAction, ForeignKey, Index, Sequence, Table, quote_ident,
+    Catalog, Column, Constraint, FkAction, ForeignKey, Index, Sequence, Table, quote_if_needed,
 };
 
 /// The catalog PostgreSQL would hold after running `tables` and `indexes`,
@@ -54,7 +54,10 @@ pub fn postgres_catalog(
             if spec.auto_increment {
                 if serial {
                     let sequence = format!("{name}_{column_name}_seq");
-                    default = Some(format!("nextval('{}'::regclass)", quote_ident(&sequence)));
+                    default = Some(format!(
+                        "nextval('{}'::regclass)",
+                        quote_if_needed(&sequence)
+                    ));
                     let max = match data_type.as_str() {
                         "smallint" => i64::from(i16::MAX),
                         "integer" => i64::from(i32::MAX),

@@ -20,7 +20,7 @@ mod render;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use order::dependency_order;
-pub use render::quote_ident;
+pub use render::quote_if_needed;
 
 /// One table column.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::{Constraint, ConstraintKind, FkAction, ForeignKey, Index};
 /// quotes doubled. The keywords are those of PostgreSQL 17, so a name that
 /// only newer servers reserve (`json_table`, `system_user`) is quoted too
 /// and a schema file loads on either.
-pub fn quote_ident(name: &str) -> String {
+pub fn quote_if_needed(name: &str) -> String {
     let bare = name
         .chars()
         .next()
@@ -32,7 +32,7 @@ pub fn quote_ident(name: &str) -> String {
 pub(crate) fn ident_list(names: &[String]) -> String {
     names
         .iter()
-        .map(|n| quote_ident(n))
+        .map(|n| quote_if_needed(n))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -60,7 +60,7 @@ impl Constraint {
         let mut definition = format!(
             "FOREIGN KEY ({}) REFERENCES {}({})",
             ident_list(&fk.columns),
-            quote_ident(&fk.to_table),
+            quote_if_needed(&fk.to_table),
             ident_list(&fk.to_columns)
         );
         for (word, action) in [("UPDATE", fk.on_update), ("DELETE", fk.on_delete)] {
@@ -90,8 +90,8 @@ impl Index {
             definition: format!(
                 "CREATE {}INDEX {} ON {} USING {method} ({})",
                 if unique { "UNIQUE " } else { "" },
-                quote_ident(name),
-                quote_ident(table),
+                quote_if_needed(name),
+                quote_if_needed(table),
                 ident_list(&columns)
             ),
             columns: columns.into_iter().map(Some).collect(),
@@ -152,7 +152,7 @@ mod tests {
             ("say \"hi\"", "\"say \"\"hi\"\"\""),
             ("", "\"\""),
         ] {
-            assert_eq!(quote_ident(name), quoted, "{name}");
+            assert_eq!(quote_if_needed(name), quoted, "{name}");
         }
     }
 
