@@ -316,6 +316,9 @@ pub enum Error {
          a database that records none; nothing was changed"
     )]
     AlreadyRecorded { current: String },
+    /// A database the migrator has no backend for.
+    #[error("the migrator supports PostgreSQL and SQLite databases, not {backend}")]
+    UnsupportedBackend { backend: String },
 
     /// `adopt` on a database with neither `alembic_version` nor records.
     #[error(

@@ -95,7 +95,8 @@ pub(crate) async fn adopt(
         let checksum = crate::pure::checksum::of(migration.as_ref(), backend).await;
         rows.push((migration.name(), checksum));
     }
-    let record = crate::pure::bookkeeping::record_adoption(backend, history, &rows);
+    let record =
+        crate::pure::bookkeeping::record_adoption(crate::backend::of(backend), history, &rows);
     let txn = db.begin().await.map_err(failed())?;
     let timeout = format!(
         "SET LOCAL statement_timeout = '{}'",
@@ -402,11 +403,11 @@ pub(crate) async fn drop_alembic_version(
     history: &History,
     tracked: bool,
 ) -> Result<bool, Error> {
-    let table = history.qualified(db.get_database_backend(), ALEMBIC_TABLE);
+    let table = history.qualified(crate::backend::of(db.get_database_backend()), ALEMBIC_TABLE);
     let sql = format!("SELECT version_num FROM {table}");
     let exists = match crate::backend::transport::Reader::query_all(db, sql).await {
         Ok(_) => true,
-        Err(e) if is_undefined_table(&e) => false,
+        Err(e) if is_undefined_table(db.get_database_backend(), &e) => false,
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
     };
     if !exists {

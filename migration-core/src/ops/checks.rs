@@ -121,23 +121,8 @@ async fn column_names<C: Reader + ?Sized>(
     schema: &str,
     tables: &[String],
 ) -> Result<Vec<(String, String)>, DbErr> {
-    let names = tables
-        .iter()
-        .map(|t| crate::backend::transport::literal(t))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = match db.backend() {
-        sea_orm::DbBackend::Postgres => format!(
-            "SELECT table_name::text AS t, column_name::text AS c \
-             FROM information_schema.columns \
-             WHERE table_schema = {} AND table_name IN ({names})",
-            crate::backend::transport::literal(schema)
-        ),
-        _ => format!(
-            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name IN ({names})"
-        ),
-    };
+    let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let sql = crate::backend::of(db.backend()).column_names(schema, &tables);
     db.query_all(sql)
         .await?
         .iter()

@@ -31,7 +31,7 @@
 //!   `DROP INDEX CONCURRENTLY IF EXISTS ix` before `CREATE INDEX
 //!   CONCURRENTLY ix …`.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::SchemaManager;
 use std::time::{Duration, Instant};
 
@@ -43,37 +43,8 @@ use crate::ops::record::create_bookkeeping;
 use crate::ops::run::Run;
 use crate::pure::bookkeeping::record_statement;
 
-/// The session settings a step outside a transaction starts with: its lock
-/// wait and the name it goes by (as a dry run shows them).
-pub(crate) fn prologue(migration: &str, wait: Option<Duration>) -> Vec<String> {
-    crate::backend::postgres::lock_wait::prologue(migration, wait)
-        .into_iter()
-        .map(|s| s.replacen("SET LOCAL ", "SET ", 1))
-        .collect()
-}
-
-/// What ends such a step, whatever its outcome.
-pub(crate) const EPILOGUE: &str = "RESET lock_timeout; RESET application_name";
-
-/// A connection of the run's own for one step: the pool's options, one
-/// connection, closed after the step.
-async fn own_connection(db: &DatabaseConnection) -> Result<Option<DatabaseConnection>, Error> {
-    let Some(pool) = crate::backend::transport::postgres_pool(db) else {
-        return Ok(None);
-    };
-    let own = sea_orm::sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(pool.options().get_acquire_timeout())
-        .connect_with((*pool.connect_options()).clone())
-        .await
-        .map_err(|e| Error::Database {
-            action: "opening a connection for a migration outside a transaction".into(),
-            source: DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))),
-        })?;
-    Ok(Some(
-        sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(own),
-    ))
-}
+pub(crate) use crate::backend::postgres::outside::{EPILOGUE, prologue};
+use crate::backend::postgres::outside::{invalid_indexes, own_connection};
 
 /// One try at migration `index` outside a transaction, its statements
 /// waiting at most `wait` for a lock.
@@ -92,7 +63,7 @@ pub(crate) async fn attempt(
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
-    let table = history.quoted_table(backend);
+    let table = history.quoted_table(crate::backend::of(backend));
     let started = Instant::now();
     let action = action(direction);
     let bookkeeping = |source| Error::Migration {
@@ -156,7 +127,13 @@ pub(crate) async fn attempt(
     run.lock
         .check(|| format!("recording {name}, whose statements ran"))
         .await?;
-    let record = record_statement(backend, &table, &name, direction, checksum.as_deref());
+    let record = record_statement(
+        crate::backend::of(backend),
+        &table,
+        &name,
+        direction,
+        checksum.as_deref(),
+    );
     db.execute_unprepared(&record.to_string())
         .await
         .map_err(bookkeeping)?;
@@ -195,13 +172,7 @@ pub(crate) async fn failed(db: &DatabaseConnection, schema: &str, e: Error) -> E
     else {
         return e;
     };
-    let sql = format!(
-        "SELECT quote_ident(c.relname) AS name FROM pg_index i \
-         JOIN pg_class c ON c.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT i.indisvalid AND n.nspname = {} ORDER BY 1",
-        crate::backend::transport::literal(schema)
-    );
+    let sql = invalid_indexes(schema);
     let invalid = match Reader::query_all(db, sql).await {
         Ok(rows) => rows
             .iter()

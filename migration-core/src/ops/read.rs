@@ -4,7 +4,6 @@
 use sea_orm::DbErr;
 
 use crate::Error;
-use crate::backend::postgres::lock::sqlstate;
 use crate::backend::transport::Reader;
 use crate::model::recorded::{ALEMBIC_TABLE, AlembicRevision, Applied, Renumbered, State};
 use crate::pure::history::History;
@@ -14,14 +13,15 @@ use crate::pure::history::History;
 /// PostgreSQL it is a simple query ([`crate::backend::transport`]), safe behind a
 /// transaction-pooling proxy.
 pub async fn read_state<C: Reader + ?Sized>(db: &C, history: &History) -> Result<State, Error> {
+    crate::backend::supported(db.backend())?;
     let backend = db.backend();
     let sql = format!(
         "SELECT * FROM {} ORDER BY version",
-        history.quoted_table(backend)
+        history.quoted_table(crate::backend::of(backend))
     );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
-        Err(e) if is_undefined_table(&e) => {
+        Err(e) if is_undefined_table(db.backend(), &e) => {
             let state = State {
                 alembic: read_alembic(db, history).await?,
                 ..State::default()
@@ -106,8 +106,8 @@ impl State {
     }
 }
 
-pub(crate) fn is_undefined_table(e: &DbErr) -> bool {
-    sqlstate(e).as_deref() == Some("42P01") || e.to_string().contains("no such table")
+pub(crate) fn is_undefined_table(backend: sea_orm::DbBackend, e: &DbErr) -> bool {
+    crate::backend::of(backend).is_undefined_table(e)
 }
 
 /// Reads `alembic_version` (one SELECT): `None` when there is no such table;
@@ -119,11 +119,11 @@ pub(crate) async fn read_alembic<C: crate::backend::transport::Reader + ?Sized>(
 ) -> Result<Option<AlembicRevision>, Error> {
     let sql = format!(
         "SELECT version_num FROM {} ORDER BY version_num",
-        history.qualified(db.backend(), ALEMBIC_TABLE)
+        history.qualified(crate::backend::of(db.backend()), ALEMBIC_TABLE)
     );
     let rows = match db.query_all(sql).await {
         Ok(rows) => rows,
-        Err(e) if is_undefined_table(&e) => return Ok(None),
+        Err(e) if is_undefined_table(db.backend(), &e) => return Ok(None),
         Err(e) => return Err(Error::db(format!("reading {ALEMBIC_TABLE}"))(e)),
     };
     let found: Vec<Option<String>> = rows

@@ -19,7 +19,7 @@ pub(crate) async fn is_recorded<C: ConnectionTrait>(
 ) -> Result<bool, DbErr> {
     let row = db
         .query_one_raw(is_recorded_statement(
-            db.get_database_backend(),
+            crate::backend::of(db.get_database_backend()),
             table,
             name,
         ))
@@ -36,7 +36,7 @@ pub(crate) async fn create_bookkeeping<C: ConnectionTrait>(
     db: &C,
     history: &History,
 ) -> Result<(), DbErr> {
-    let create = create_sql(db.get_database_backend(), history);
+    let create = create_sql(crate::backend::of(db.get_database_backend()), history);
     db.execute_unprepared(&create).await.map(|_| ())
 }
 
@@ -49,10 +49,10 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
     history: &History,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let table = history.quoted_table(backend);
+    let table = history.quoted_table(crate::backend::of(backend));
     if backend == DbBackend::Postgres {
         // A simple query (no parameters): safe behind a transaction pooler.
-        db.execute_unprepared(&add_checksum_sql(backend, &table))
+        db.execute_unprepared(&add_checksum_sql(crate::backend::of(backend), &table))
             .await?;
         return Ok(());
     }
@@ -70,7 +70,7 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
         .map(|row| row.try_get::<String>("", "name"))
         .collect::<Result<Vec<_>, _>>()?;
     if !names.is_empty() && !names.iter().any(|n| n == CHECKSUM) {
-        db.execute_unprepared(&add_checksum_sql(backend, &table))
+        db.execute_unprepared(&add_checksum_sql(crate::backend::of(backend), &table))
             .await?;
     }
     Ok(())
@@ -95,7 +95,7 @@ pub(crate) async fn check_columns<C: Reader + ?Sized>(
                 format_type(a.atttypid, a.atttypmod) AS shown \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped",
-        literal(&history.qualified(DbBackend::Postgres, history.table()))
+        literal(&history.qualified(crate::backend::of(DbBackend::Postgres), history.table()))
     );
     let rows = db.query_all(sql).await.map_err(crate::Error::db(format!(
         "reading the columns of {}",
@@ -119,7 +119,7 @@ pub(crate) async fn check_columns<C: Reader + ?Sized>(
     if found.is_empty() {
         return Ok(());
     }
-    let table = history.qualified(DbBackend::Postgres, history.table());
+    let table = history.qualified(crate::backend::of(DbBackend::Postgres), history.table());
     for (column, types, expected) in COLUMNS {
         let quoted = crate::backend::transport::quote_ident(column);
         let wanted = match types[0] {

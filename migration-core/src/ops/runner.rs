@@ -101,7 +101,9 @@ pub async fn up(
     )
     .await
     .map_err(|e| match history.names().first() {
-        Some(first) if untracked => already_built(e, first),
+        Some(first) if untracked => {
+            already_built(crate::backend::of(db.get_database_backend()), e, first)
+        }
         _ => e,
     });
     report.map(|mut report| {
@@ -124,13 +126,10 @@ pub async fn refuse_edited<C: Reader + ?Sized>(
 /// On a database that records no migrations, the first migration finding
 /// its tables already there means the schema was built some other way:
 /// say how to baseline it instead of only relaying the driver's complaint.
-fn already_built(e: Error, first: &str) -> Error {
+fn already_built(backend: &dyn crate::backend::Migrate, e: Error, first: &str) -> Error {
     match e {
         Error::Migration { name, source, .. }
-            if name == first
-                && (crate::backend::postgres::lock::sqlstate(&source).as_deref()
-                    == Some("42P07")
-                    || source.to_string().contains("already exists")) =>
+            if name == first && backend.already_exists(&source) =>
         {
             Error::AlreadyBuilt { name, source }
         }
@@ -280,7 +279,7 @@ pub async fn repair(
         // Another migrator's checksums are not this binary's to overwrite.
         crate::ops::checks::refuse_under_lock(db, history, &state).await?;
         let entries = crate::pure::checksum::compare(history, &state, backend, true).await;
-        let table = history.quoted_table(backend);
+        let table = history.quoted_table(crate::backend::of(backend));
         let mut repaired = Vec::new();
         let mut updates = Vec::new();
         for entry in &entries {

@@ -157,7 +157,7 @@ async fn attempt_step(
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
-    let table = history.quoted_table(backend);
+    let table = history.quoted_table(crate::backend::of(backend));
     let started = Instant::now();
     let action = match direction {
         Direction::Up => "applying it",
@@ -203,10 +203,19 @@ async fn attempt_step(
         let mut batch = setup;
         batch.reserve(statements.len() + 2);
         if !state.tracked && direction == Direction::Up {
-            batch.push(create_sql(backend, history));
+            batch.push(create_sql(crate::backend::of(backend), history));
         }
         batch.extend(statements.iter().map(Statement::to_string));
-        batch.push(record_statement(backend, &table, &name, direction, checksum).to_string());
+        batch.push(
+            record_statement(
+                crate::backend::of(backend),
+                &table,
+                &name,
+                direction,
+                checksum,
+            )
+            .to_string(),
+        );
         if let Err(source) = txn.execute_unprepared(&batch.join(";\n")).await {
             let _ = txn.rollback().await;
             return Err(Error::Migration {
@@ -253,7 +262,13 @@ async fn attempt_step(
         });
     }
     // Values inline: a simple query, safe behind a transaction pooler.
-    let record = record_statement(backend, &table, &name, direction, checksum);
+    let record = record_statement(
+        crate::backend::of(backend),
+        &table,
+        &name,
+        direction,
+        checksum,
+    );
     if let Err(source) = txn.execute_unprepared(&record.to_string()).await {
         let _ = txn.rollback().await;
         return Err(bookkeeping(source));

@@ -2,21 +2,22 @@
 //! (`version`, `applied_at` in Unix seconds), which the stock tooling reads
 //! too, plus the nullable `checksum` column ([`crate::pure::checksum`]).
 
-use sea_orm::{DbBackend, Schema, Statement};
+use sea_orm::{Schema, Statement};
 use sea_orm_migration::seaql_migrations;
 
 use crate::model::run::Direction;
 use crate::pure::checksum::COLUMN as CHECKSUM;
+use crate::pure::dialect::Dialect;
 use crate::pure::history::History;
 use crate::pure::quote::literal;
 
 /// The query telling whether `table` (quoted) records migration `name`.
-pub(crate) fn is_recorded_statement(backend: DbBackend, table: &str, name: &str) -> Statement {
+pub(crate) fn is_recorded_statement(dialect: &dyn Dialect, table: &str, name: &str) -> Statement {
     Statement::from_sql_and_values(
-        backend,
+        dialect.backend(),
         format!(
             "SELECT count(*) AS n FROM {table} WHERE version = {}",
-            placeholder(backend, 1)
+            dialect.placeholder(1)
         ),
         [name.into()],
     )
@@ -25,7 +26,7 @@ pub(crate) fn is_recorded_statement(backend: DbBackend, table: &str, name: &str)
 /// The bookkeeping row's INSERT (up, with the migration's checksum) or
 /// DELETE (down).
 pub(crate) fn record_statement(
-    backend: DbBackend,
+    dialect: &dyn Dialect,
     table: &str,
     name: &str,
     direction: Direction,
@@ -33,12 +34,12 @@ pub(crate) fn record_statement(
 ) -> Statement {
     match direction {
         Direction::Up => Statement::from_sql_and_values(
-            backend,
+            dialect.backend(),
             format!(
                 "INSERT INTO {table} (version, applied_at, {CHECKSUM}) VALUES ({}, {}, {})",
-                placeholder(backend, 1),
-                placeholder(backend, 2),
-                placeholder(backend, 3)
+                dialect.placeholder(1),
+                dialect.placeholder(2),
+                dialect.placeholder(3)
             ),
             [
                 name.into(),
@@ -47,10 +48,10 @@ pub(crate) fn record_statement(
             ],
         ),
         Direction::Down => Statement::from_sql_and_values(
-            backend,
+            dialect.backend(),
             format!(
                 "DELETE FROM {table} WHERE version = {}",
-                placeholder(backend, 1)
+                dialect.placeholder(1)
             ),
             [name.into()],
         ),
@@ -58,53 +59,43 @@ pub(crate) fn record_statement(
 }
 
 /// [`bookkeeping_table`] as SQL.
-pub(crate) fn create_sql(backend: DbBackend, history: &History) -> String {
-    backend
-        .build(&bookkeeping_table(backend, history))
+pub(crate) fn create_sql(dialect: &dyn Dialect, history: &History) -> String {
+    dialect
+        .backend()
+        .build(&bookkeeping_table(dialect, history))
         .to_string()
 }
 
 /// `CREATE TABLE IF NOT EXISTS` of the bookkeeping table: sea-orm-migration's
 /// `version` and `applied_at`, and the checksum ([`crate::pure::checksum`]).
 pub(crate) fn bookkeeping_table(
-    backend: DbBackend,
+    dialect: &dyn Dialect,
     history: &History,
 ) -> sea_orm::sea_query::TableCreateStatement {
     use sea_orm::sea_query::{Alias, ColumnDef};
-    let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-    match backend {
-        DbBackend::Postgres => create.table((
+    let mut create =
+        Schema::new(dialect.backend()).create_table_from_entity(seaql_migrations::Entity);
+    if dialect.has_schemas() {
+        create.table((
             Alias::new(history.schema.as_str()),
             Alias::new(history.table.as_str()),
-        )),
-        _ => create.table(Alias::new(history.table.as_str())),
-    };
+        ));
+    } else {
+        create.table(Alias::new(history.table.as_str()));
+    }
     // Nullable, and unknown to sea-orm's own CLI, which leaves it empty.
     create.col(ColumnDef::new(Alias::new(CHECKSUM)).string());
     create.if_not_exists();
     create
 }
 
-pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
-
 pub(crate) fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The DDL adding the checksum column to `table` (quoted); on PostgreSQL a
-/// no-op when the table or the column is missing or there already.
-pub(crate) fn add_checksum_sql(backend: DbBackend, table: &str) -> String {
-    match backend {
-        DbBackend::Postgres => {
-            format!("ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {CHECKSUM} varchar")
-        }
-        _ => format!("ALTER TABLE {table} ADD COLUMN {CHECKSUM} varchar"),
-    }
+/// The DDL adding the checksum column to `table` (quoted).
+pub(crate) fn add_checksum_sql(dialect: &dyn Dialect, table: &str) -> String {
+    dialect.add_checksum_sql(table, CHECKSUM)
 }
 
 /// `repair`: records `checksum` as migration `name`'s, in `table` (quoted);
@@ -122,11 +113,11 @@ pub(crate) fn set_checksum_sql(table: &str, name: &str, checksum: &str) -> Strin
 /// applied now, unless the table already records something (another run
 /// took the database over first): an adoption or a baseline.
 pub(crate) fn record_adoption(
-    backend: DbBackend,
+    dialect: &dyn Dialect,
     history: &History,
     rows: &[(&str, Option<String>)],
 ) -> String {
-    let table = history.quoted_table(backend);
+    let table = history.quoted_table(dialect);
     let values = rows
         .iter()
         .map(|(name, checksum)| {
@@ -143,7 +134,7 @@ pub(crate) fn record_adoption(
          INSERT INTO {table} (version, applied_at, {CHECKSUM}) \
          SELECT column1, {now}, column2 FROM (VALUES {values}) AS adopted \
          WHERE NOT EXISTS (SELECT 1 FROM {table})",
-        create = create_sql(backend, history),
+        create = create_sql(dialect, history),
         now = now_unix(),
     )
 }

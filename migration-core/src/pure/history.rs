@@ -25,6 +25,8 @@
 
 use sea_orm_migration::MigrationTrait;
 
+use crate::pure::dialect::Dialect;
+use crate::pure::quote::quote_ident;
 use crate::{Described, Error};
 
 mod signature;
@@ -106,19 +108,18 @@ impl History {
 
     /// `table` as SQL names it: on PostgreSQL qualified with the schema
     /// (`"public"."seaql_migrations"`), on SQLite quoted alone.
-    pub(crate) fn qualified(&self, backend: sea_orm::DbBackend, table: &str) -> String {
-        let quoted = crate::pure::quote::quote_ident(table);
-        match backend {
-            sea_orm::DbBackend::Postgres => {
-                format!("{}.{quoted}", crate::pure::quote::quote_ident(&self.schema))
-            }
-            _ => quoted,
+    pub(crate) fn qualified(&self, dialect: &dyn Dialect, table: &str) -> String {
+        let quoted = quote_ident(table);
+        if dialect.has_schemas() {
+            format!("{}.{quoted}", quote_ident(&self.schema))
+        } else {
+            quoted
         }
     }
 
     /// The bookkeeping table as SQL names it ([`History::qualified`]).
-    pub(crate) fn quoted_table(&self, backend: sea_orm::DbBackend) -> String {
-        self.qualified(backend, &self.table)
+    pub(crate) fn quoted_table(&self, dialect: &dyn Dialect) -> String {
+        self.qualified(dialect, &self.table)
     }
 
     /// `(name, what it does)` per migration, oldest first.

@@ -6,6 +6,7 @@ pub(crate) mod bookkeeping;
 pub(crate) mod capture;
 pub mod catalog;
 pub mod checksum;
+pub(crate) mod dialect;
 pub(crate) mod history;
 pub(crate) mod layout;
 pub(crate) mod plan;

@@ -42,7 +42,7 @@ pub async fn plan(
     };
     let backend = db.get_database_backend();
     let dialect = crate::backend::of(backend);
-    let table = history.quoted_table(backend);
+    let table = history.quoted_table(crate::backend::of(backend));
     let mut out = Vec::with_capacity(indexes.len());
     let mut tracked = state.tracked;
     if let Some(found) = &state.alembic {
@@ -55,10 +55,15 @@ pub async fn plan(
         }
         let mut statements = vec!["BEGIN".to_owned()];
         if backend == DbBackend::Postgres {
-            statements.push(crate::pure::bookkeeping::add_checksum_sql(backend, &table));
+            statements.push(crate::pure::bookkeeping::add_checksum_sql(
+                crate::backend::of(backend),
+                &table,
+            ));
         }
         statements.push(crate::pure::bookkeeping::record_adoption(
-            backend, history, &rows,
+            crate::backend::of(backend),
+            history,
+            &rows,
         ));
         statements.push("COMMIT".to_owned());
         out.push(PlannedStep {
@@ -74,7 +79,10 @@ pub async fn plan(
         out.push(PlannedStep {
             name: "the bookkeeping table's checksum column".to_owned(),
             direction: Direction::Up,
-            statements: vec![crate::pure::bookkeeping::add_checksum_sql(backend, &table)],
+            statements: vec![crate::pure::bookkeeping::add_checksum_sql(
+                crate::backend::of(backend),
+                &table,
+            )],
         });
     }
     let count = indexes.len();
@@ -96,13 +104,21 @@ pub async fn plan(
             ));
         }
         if !tracked && direction == Direction::Up {
-            statements.push(crate::pure::bookkeeping::create_sql(backend, history));
+            statements.push(crate::pure::bookkeeping::create_sql(
+                crate::backend::of(backend),
+                history,
+            ));
             tracked = true;
         }
         if dialect.rechecks_step() {
             // The step checks again, under the write lock, that it is still due.
             statements.push(
-                crate::pure::bookkeeping::is_recorded_statement(backend, &table, &name).to_string(),
+                crate::pure::bookkeeping::is_recorded_statement(
+                    crate::backend::of(backend),
+                    &table,
+                    &name,
+                )
+                .to_string(),
             );
         }
         let sent = crate::pure::capture::render(migration.as_ref(), direction, backend)
@@ -128,7 +144,7 @@ pub async fn plan(
             statements.push(crate::ops::outside::EPILOGUE.to_owned());
         }
         let record = crate::pure::bookkeeping::record_statement(
-            backend,
+            crate::backend::of(backend),
             &table,
             &name,
             direction,

@@ -227,16 +227,4 @@ async fn try_lock(
     Ok((schema, row.try_get::<bool>("", "locked")?))
 }
 
-/// The SQLSTATE (PostgreSQL) or extended result code (SQLite) of a database error.
-pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
-    use sea_orm::RuntimeErr;
-    match e {
-        DbErr::Conn(RuntimeErr::SqlxError(s))
-        | DbErr::Exec(RuntimeErr::SqlxError(s))
-        | DbErr::Query(RuntimeErr::SqlxError(s)) => s
-            .as_database_error()
-            .and_then(|d| d.code())
-            .map(|c| c.into_owned()),
-        _ => None,
-    }
-}
+pub(crate) use super::errors::sqlstate;
