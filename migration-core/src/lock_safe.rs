@@ -182,13 +182,7 @@ async fn create(
 }
 
 fn drop_statement(backend: DbBackend, index: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!(
-            "DROP INDEX CONCURRENTLY IF EXISTS {}",
-            quote_if_needed(index)
-        ),
-        _ => format!("DROP INDEX IF EXISTS {}", quote_if_needed(index)),
-    }
+    crate::backend::of(backend).drop_index(&quote_if_needed(index))
 }
 
 fn create_statements(
@@ -214,15 +208,7 @@ fn create_statements(
             .join(", ")
     );
     let index = quote_if_needed(index);
-    Ok(match backend {
-        DbBackend::Postgres => vec![
-            format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"),
-            format!("CREATE {unique}INDEX CONCURRENTLY {index} ON {on}"),
-        ],
-        _ => vec![format!(
-            "CREATE {unique}INDEX IF NOT EXISTS {index} ON {on}"
-        )],
-    })
+    Ok(crate::backend::of(backend).create_index(unique, &index, &on))
 }
 
 #[cfg(test)]

@@ -18,6 +18,30 @@ pub(crate) trait Migrate: Dialect {
     /// (table) and `c` (column).
     fn column_names(&self, schema: &str, tables: &[&str]) -> String;
 
+    /// The query listing the columns of `table` (of `schema`) as `name`,
+    /// where adding the checksum column must first look whether it is
+    /// there; `None` where the DDL adding it does nothing when it is.
+    fn columns_of(&self, schema: &str, table: &str) -> Option<String>;
+
+    /// The query reading the bookkeeping table's columns (`qualified`,
+    /// quoted) as `name`, `base` (the type's own name) and `shown`, to check
+    /// the migrator can read them back; `None` where any column reads as
+    /// any type.
+    fn column_types(&self, qualified: &str) -> Option<String>;
+
+    /// The statements building `index` (quoted) `ON table (columns)` without
+    /// blocking the table's writers where the database can, replacing an
+    /// INVALID one a failed build left; `unique` is `"UNIQUE "` or `""`.
+    fn create_index(&self, unique: &str, index: &str, on: &str) -> Vec<String>;
+
+    /// The statement dropping `index` (quoted), if it exists, without
+    /// blocking writers where the database can.
+    fn drop_index(&self, index: &str) -> String;
+
+    /// Whether `schema dump` and `schema update` can dump this database.
+    #[cfg(feature = "tooling")]
+    fn dumps_schema(&self) -> bool;
+
     /// Whether `e` says a table the statement names does not exist.
     fn is_undefined_table(&self, e: &DbErr) -> bool;
 

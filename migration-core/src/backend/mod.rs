@@ -6,6 +6,7 @@
 //! listed and dropped. The runner, the steps and dry runs ask [`of`] instead
 //! of matching on the backend.
 
+pub(crate) mod adoption;
 pub(crate) mod catalog;
 pub(crate) mod migrate;
 pub(crate) mod postgres;

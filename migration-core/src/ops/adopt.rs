@@ -14,12 +14,11 @@
 //! `alembic_version` stays, so the previous deploy still works if it has to
 //! come back; `drop-alembic-version` removes it once that is no longer needed.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
-use sea_orm_migration::SchemaManager;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use crate::Error;
+use crate::backend::adoption;
 use crate::ops::read::is_undefined_table;
-use crate::pure::catalog::Catalog;
 use crate::pure::history::History;
 
 pub use crate::model::recorded::{ALEMBIC_TABLE, AlembicRevision};
@@ -98,13 +97,9 @@ pub(crate) async fn adopt(
     let record =
         crate::pure::bookkeeping::record_adoption(crate::backend::of(backend), history, &rows);
     let txn = db.begin().await.map_err(failed())?;
-    let timeout = format!(
-        "SET LOCAL statement_timeout = '{}'",
-        crate::backend::postgres::default_expr::STATEMENT_TIMEOUT
-    );
-    let timed = match backend {
-        DbBackend::Postgres => txn.execute_unprepared(&timeout).await.map(|_| ()),
-        _ => Ok(()),
+    let timed = match adoption::prologue(backend) {
+        Some(timeout) => txn.execute_unprepared(&timeout).await.map(|_| ()),
+        None => Ok(()),
     };
     // A bookkeeping table made before checksums were kept gets the column.
     if let Err(e) = match timed {
@@ -169,8 +164,8 @@ pub(crate) async fn differences(
     history: &History,
     count: usize,
 ) -> Result<(Vec<String>, bool), Error> {
-    let (mut have, have_evaluable) = current(db, history).await?;
-    let (want, want_evaluable) = expected(db, history, count).await?;
+    let (mut have, have_evaluable) = adoption::current(db, history).await?;
+    let (want, want_evaluable) = adoption::expected(db, history, count).await?;
     let backend = db.get_database_backend();
     for (name, table) in &mut have.tables {
         let Some(wanted) = want.tables.get(name) else {
@@ -184,20 +179,16 @@ pub(crate) async fn differences(
             let (Some(a), Some(b)) = (&column.default, &expected.default) else {
                 continue;
             };
-            let evaluable = match backend {
-                DbBackend::Postgres => {
-                    have_evaluable.get(&key) == Some(&true)
-                        && want_evaluable.get(&key) == Some(&true)
-                }
-                _ => {
-                    crate::backend::postgres::default_expr::sqlite_literal(a)
-                        && crate::backend::postgres::default_expr::sqlite_literal(b)
-                }
-            };
+            let evaluable = adoption::may_evaluate(
+                backend,
+                have_evaluable.get(&key) == Some(&true) && want_evaluable.get(&key) == Some(&true),
+                a,
+                b,
+            );
             if a != b
                 && evaluable
                 && column.data_type == expected.data_type
-                && same_default(db, &column.data_type, a, b).await
+                && adoption::same_default(db, &column.data_type, a, b).await
             {
                 column.default = expected.default.clone();
             }
@@ -208,192 +199,6 @@ pub(crate) async fn differences(
         .keys()
         .any(|name| have.tables.contains_key(name));
     Ok((have.diff(&want, false), shared))
-}
-
-/// The database's catalog and which of its defaults may be evaluated, read
-/// in one read-only transaction whose statements time out.
-async fn current(
-    db: &DatabaseConnection,
-    history: &History,
-) -> Result<(Catalog, crate::backend::postgres::default_expr::Evaluable), Error> {
-    let failed = || Error::db("reading the schema before adoption");
-    let exclude = [history.table(), ALEMBIC_TABLE];
-    let txn = crate::backend::transport::Transaction::begin(db)
-        .await
-        .map_err(failed())?;
-    let read = async {
-        if db.get_database_backend() == DbBackend::Postgres {
-            txn.execute(&format!(
-                "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '{}'",
-                crate::backend::postgres::default_expr::STATEMENT_TIMEOUT
-            ))
-            .await?;
-        }
-        let catalog = Catalog::read_schema(&txn, history.schema(), &exclude).await?;
-        let schema = crate::backend::transport::literal(history.schema());
-        let evaluable = crate::backend::postgres::default_expr::evaluable(&txn, &schema).await?;
-        Ok::<_, sea_orm::DbErr>((catalog, evaluable))
-    }
-    .await;
-    let _ = txn.rollback().await;
-    read.map_err(failed())
-}
-
-/// Whether two default expressions of a column of type `data_type` give the
-/// same value. Call only with expressions that call no function
-/// ([`crate::backend::postgres::default_expr`]). Evaluated by the database in a read-only
-/// transaction that is rolled back, with a statement timeout and only
-/// `pg_catalog` on the search path; anything that does not evaluate counts
-/// as different.
-async fn same_default(db: &DatabaseConnection, data_type: &str, a: &str, b: &str) -> bool {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let sql = format!(
-                "BEGIN READ ONLY; \
-                 SET LOCAL statement_timeout = '{timeout}'; \
-                 SET LOCAL search_path = pg_catalog; \
-                 SELECT (((({a}))::{data_type})::text IS NOT DISTINCT FROM \
-                 ((({b}))::{data_type})::text)::text AS same; \
-                 ROLLBACK",
-                timeout = crate::backend::postgres::default_expr::STATEMENT_TIMEOUT
-            );
-            let Some(pool) = crate::backend::transport::postgres_pool(db) else {
-                return false;
-            };
-            let Ok(mut conn) = pool.acquire().await else {
-                return false;
-            };
-            let rows = sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
-                .fetch_all(&mut *conn)
-                .await;
-            match rows {
-                Ok(rows) => rows.first().is_some_and(|row| {
-                    use sea_orm::sqlx::Row;
-                    row.try_get::<String, _>(0).is_ok_and(|same| same == "true")
-                }),
-                Err(_) => {
-                    // The transaction is left aborted: end it before the
-                    // connection goes back to the pool.
-                    let _ =
-                        sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe("ROLLBACK".to_owned()))
-                            .execute(&mut *conn)
-                            .await;
-                    false
-                }
-            }
-        }
-        backend => {
-            let sql =
-                format!("SELECT CAST(({a}) AS {data_type}) IS CAST(({b}) AS {data_type}) AS same");
-            match db.query_one_raw(Statement::from_string(backend, sql)).await {
-                Ok(Some(row)) => row.try_get::<bool>("", "same").unwrap_or(false),
-                _ => false,
-            }
-        }
-    }
-}
-
-/// The catalog migrations 1..`count` build, made where it leaves no trace,
-/// and which of its defaults may be evaluated.
-async fn expected(
-    db: &DatabaseConnection,
-    history: &History,
-    count: usize,
-) -> Result<(Catalog, crate::backend::postgres::default_expr::Evaluable), Error> {
-    let failed = || Error::db("building the reference schema for adoption");
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let scratch = format!("kvshvl_adoption_check_{}", std::process::id());
-            let create = format!(
-                "SET LOCAL statement_timeout = '{}'; CREATE SCHEMA \"{scratch}\"; \
-                 SET LOCAL search_path TO \"{scratch}\"",
-                crate::backend::postgres::default_expr::STATEMENT_TIMEOUT
-            );
-            let read = |catalog, evaluable| Ok::<_, sea_orm::DbErr>((catalog, evaluable));
-            let scratch_literal = crate::backend::transport::literal(&scratch);
-            if let Some(batches) = recorded(history, count).await {
-                // Simple queries in a transaction of its own: safe behind a
-                // transaction-pooling proxy (see crate::backend::transport).
-                let txn = crate::backend::transport::Transaction::begin(db)
-                    .await
-                    .map_err(failed())?;
-                let built = async {
-                    txn.execute(&create).await?;
-                    for batch in batches.iter().filter(|b| !b.is_empty()) {
-                        txn.execute(batch).await?;
-                    }
-                    read(
-                        Catalog::read_schema(&txn, &scratch, &[]).await?,
-                        crate::backend::postgres::default_expr::evaluable(&txn, &scratch_literal)
-                            .await?,
-                    )
-                }
-                .await;
-                let _ = txn.rollback().await;
-                return built.map_err(failed());
-            }
-            // A migration that reads the database runs through sea-orm.
-            let txn = db.begin().await.map_err(failed())?;
-            let built = async {
-                txn.execute_unprepared(&create).await?;
-                let manager = SchemaManager::new(&txn);
-                for migration in &history.migrations[..count] {
-                    migration.up(&manager).await?;
-                }
-                read(
-                    Catalog::read_schema(&txn, &scratch, &[]).await?,
-                    crate::backend::postgres::default_expr::evaluable(&txn, &scratch_literal)
-                        .await?,
-                )
-            }
-            .await;
-            let _ = txn.rollback().await;
-            built.map_err(failed())
-        }
-        _ => {
-            let scratch = sea_orm::Database::connect("sqlite::memory:")
-                .await
-                .map_err(failed())?;
-            let built = async {
-                let manager = SchemaManager::new(&scratch);
-                for migration in &history.migrations[..count] {
-                    migration.up(&manager).await?;
-                }
-                Catalog::read(&scratch, &[]).await
-            }
-            .await
-            .map(|catalog| {
-                (
-                    catalog,
-                    crate::backend::postgres::default_expr::Evaluable::new(),
-                )
-            });
-            let _ = scratch.close().await;
-            built.map_err(failed())
-        }
-    }
-}
-
-/// Each of migrations 1..`count` going up as one batch of SQL text, when
-/// none of them reads the database (see [`crate::pure::capture::record`]).
-async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
-    let mut batches = Vec::with_capacity(count);
-    for migration in &history.migrations[..count] {
-        let statements = crate::pure::capture::record(
-            migration.as_ref(),
-            crate::model::run::Direction::Up,
-            DbBackend::Postgres,
-        )
-        .await?;
-        batches.push(
-            statements
-                .iter()
-                .map(Statement::to_string)
-                .collect::<Vec<_>>()
-                .join(";\n"),
-        );
-    }
-    Some(batches)
 }
 
 /// Drops `alembic_version` once our bookkeeping records the adoption.

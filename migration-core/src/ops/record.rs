@@ -1,13 +1,12 @@
 //! The bookkeeping table on a database: creating it, adding its checksum
 //! column, checking its columns, and whether it records a migration.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::backend::transport::Reader;
 use crate::pure::bookkeeping::{COLUMNS, add_checksum_sql, create_sql, is_recorded_statement};
 use crate::pure::checksum::COLUMN as CHECKSUM;
 use crate::pure::history::History;
-use crate::pure::quote::literal;
 use sea_orm::Statement;
 
 /// SQLite: whether `table` (quoted) records migration `name`, read on `db`
@@ -48,29 +47,24 @@ pub(crate) async fn add_checksum_column<C: ConnectionTrait>(
     db: &C,
     history: &History,
 ) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let table = history.quoted_table(crate::backend::of(backend));
-    if backend == DbBackend::Postgres {
-        // A simple query (no parameters): safe behind a transaction pooler.
-        db.execute_unprepared(&add_checksum_sql(crate::backend::of(backend), &table))
+    let backend = crate::backend::of(db.get_database_backend());
+    let table = history.quoted_table(backend);
+    let Some(list) = backend.columns_of(history.schema(), history.table()) else {
+        // The DDL does nothing when the column is there. A simple query (no
+        // parameters): safe behind a transaction pooler.
+        db.execute_unprepared(&add_checksum_sql(backend, &table))
             .await?;
         return Ok(());
-    }
+    };
     let columns = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            format!(
-                "SELECT name FROM pragma_table_info({})",
-                literal(history.table())
-            ),
-        ))
+        .query_all_raw(Statement::from_string(backend.backend(), list))
         .await?;
     let names = columns
         .iter()
         .map(|row| row.try_get::<String>("", "name"))
         .collect::<Result<Vec<_>, _>>()?;
     if !names.is_empty() && !names.iter().any(|n| n == CHECKSUM) {
-        db.execute_unprepared(&add_checksum_sql(crate::backend::of(backend), &table))
+        db.execute_unprepared(&add_checksum_sql(backend, &table))
             .await?;
     }
     Ok(())
@@ -87,16 +81,11 @@ pub(crate) async fn check_columns<C: Reader + ?Sized>(
     db: &C,
     history: &History,
 ) -> Result<(), crate::Error> {
-    if db.backend() != DbBackend::Postgres {
+    let backend = crate::backend::of(db.backend());
+    let table = history.qualified(backend, history.table());
+    let Some(sql) = backend.column_types(&table) else {
         return Ok(());
-    }
-    let sql = format!(
-        "SELECT a.attname::text AS name, t.typname::text AS base, \
-                format_type(a.atttypid, a.atttypmod) AS shown \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
-         WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped",
-        literal(&history.qualified(crate::backend::of(DbBackend::Postgres), history.table()))
-    );
+    };
     let rows = db.query_all(sql).await.map_err(crate::Error::db(format!(
         "reading the columns of {}",
         history.table()
@@ -119,7 +108,6 @@ pub(crate) async fn check_columns<C: Reader + ?Sized>(
     if found.is_empty() {
         return Ok(());
     }
-    let table = history.qualified(crate::backend::of(DbBackend::Postgres), history.table());
     for (column, types, expected) in COLUMNS {
         let quoted = crate::backend::transport::quote_ident(column);
         let wanted = match types[0] {

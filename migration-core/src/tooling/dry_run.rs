@@ -8,7 +8,7 @@
 //! a query returns, so what is recorded is what a real run sends, bookkeeping
 //! included.
 
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DatabaseConnection;
 
 use crate::Error;
 use crate::ops::runner::{self, Direction, Goal, History, RunOptions};
@@ -54,11 +54,14 @@ pub async fn plan(
             rows.push((migration.name(), checksum));
         }
         let mut statements = vec!["BEGIN".to_owned()];
-        if backend == DbBackend::Postgres {
-            statements.push(crate::pure::bookkeeping::add_checksum_sql(
-                crate::backend::of(backend),
-                &table,
-            ));
+        // Where adding the column does nothing when it is there; elsewhere
+        // the run looks first, which a dry run cannot show.
+        let dialect = crate::backend::of(backend);
+        if dialect
+            .columns_of(history.schema(), history.table())
+            .is_none()
+        {
+            statements.push(crate::pure::bookkeeping::add_checksum_sql(dialect, &table));
         }
         statements.push(crate::pure::bookkeeping::record_adoption(
             crate::backend::of(backend),

@@ -166,7 +166,7 @@ pub async fn build_fresh(
     log_statements: bool,
 ) -> Result<String, crate::Error> {
     use sea_orm::ConnectionTrait;
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+    if !crate::backend::of(db.get_database_backend()).dumps_schema() {
         return Err(crate::Error::PostgresOnly {
             command: "schema update",
         });
@@ -211,7 +211,7 @@ pub async fn dump_database(
     database: &crate::Database,
     history: &crate::pure::history::History,
 ) -> Result<String, crate::Error> {
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+    if !crate::backend::of(db.get_database_backend()).dumps_schema() {
         return Err(crate::Error::PostgresOnly {
             command: "schema dump",
         });

@@ -29,7 +29,7 @@ pub(crate) type Evaluable = BTreeMap<(String, String), bool>;
 
 /// Whether every column default of the tables of `schema` (an SQL
 /// expression: a quoted literal, or `current_schema()`) may be evaluated;
-/// on SQLite nothing is read and [`sqlite_literal`] decides.
+/// on SQLite nothing is read (see `backend::sqlite::adoption::literal`).
 pub(crate) async fn evaluable<C: Reader + ?Sized>(
     db: &C,
     schema: &str,
@@ -98,30 +98,10 @@ pub(crate) fn calls_only_builtin_casts(tree: &str) -> bool {
     seen_node
 }
 
-/// Whether a SQLite default is a plain literal: a number, a string, or
-/// NULL, TRUE or FALSE, possibly in parentheses.
-pub(crate) fn sqlite_literal(expr: &str) -> bool {
-    let mut expr = expr.trim();
-    while let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
-        expr = inner.trim();
-    }
-    if let Some(body) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
-        return !body.replace("''", "").contains('\'');
-    }
-    if ["null", "true", "false"].contains(&expr.to_ascii_lowercase().as_str()) {
-        return true;
-    }
-    let digits = expr.trim_start_matches(['+', '-']);
-    !digits.is_empty()
-        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{calls_only_builtin_casts, sqlite_literal};
+    use super::calls_only_builtin_casts;
+    use crate::backend::sqlite::adoption::literal as sqlite_literal;
 
     #[test]
     fn only_constants_and_builtin_casts_are_evaluated() {

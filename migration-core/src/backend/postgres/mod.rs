@@ -2,6 +2,7 @@
 //! migration lock, lock waits, catalog reads, adoption's default evaluation
 //! and the SQLSTATEs the migrator acts on.
 
+pub(crate) mod adoption;
 pub(crate) mod catalog;
 pub(crate) mod default_expr;
 pub(crate) mod errors;
@@ -57,6 +58,36 @@ impl Migrate for Postgres {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
+    }
+
+    fn columns_of(&self, _: &str, _: &str) -> Option<String> {
+        None
+    }
+
+    fn column_types(&self, qualified: &str) -> Option<String> {
+        Some(format!(
+            "SELECT a.attname::text AS name, t.typname::text AS base, \
+                    format_type(a.atttypid, a.atttypmod) AS shown \
+             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+             WHERE a.attrelid = to_regclass({}) AND a.attnum > 0 AND NOT a.attisdropped",
+            literal(qualified)
+        ))
+    }
+
+    fn create_index(&self, unique: &str, index: &str, on: &str) -> Vec<String> {
+        vec![
+            format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"),
+            format!("CREATE {unique}INDEX CONCURRENTLY {index} ON {on}"),
+        ]
+    }
+
+    fn drop_index(&self, index: &str) -> String {
+        format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")
+    }
+
+    #[cfg(feature = "tooling")]
+    fn dumps_schema(&self) -> bool {
+        true
     }
 
     fn is_undefined_table(&self, e: &DbErr) -> bool {

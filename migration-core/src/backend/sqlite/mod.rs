@@ -1,6 +1,7 @@
 //! SQLite: how a step's transaction takes the file's write lock, catalog
 //! reads and the driver's errors the migrator acts on.
 
+pub(crate) mod adoption;
 pub(crate) mod catalog;
 
 use futures_util::future::BoxFuture;
@@ -54,6 +55,33 @@ impl Migrate for Sqlite {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
+    }
+
+    fn columns_of(&self, _: &str, table: &str) -> Option<String> {
+        Some(format!(
+            "SELECT name FROM pragma_table_info({})",
+            literal(table)
+        ))
+    }
+
+    /// SQLite keeps what it is given whatever a column's declared type.
+    fn column_types(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn create_index(&self, unique: &str, index: &str, on: &str) -> Vec<String> {
+        vec![format!(
+            "CREATE {unique}INDEX IF NOT EXISTS {index} ON {on}"
+        )]
+    }
+
+    fn drop_index(&self, index: &str) -> String {
+        format!("DROP INDEX IF EXISTS {index}")
+    }
+
+    #[cfg(feature = "tooling")]
+    fn dumps_schema(&self) -> bool {
+        false
     }
 
     fn is_undefined_table(&self, e: &DbErr) -> bool {
