@@ -580,7 +580,7 @@ async fn busy_round(
     let lock_wait = lock_wait.to_owned();
     let migrating = tokio::task::spawn_blocking(move || {
         Command::new(&bin)
-            .args(["-u", &url, "--lock-wait", &lock_wait, "up"])
+            .args(["-u", &url, "--table-lock-timeout", &lock_wait, "up"])
             .env_remove("DATABASE_URL")
             .env_remove("SKETCH2BIM_DATABASE_URL")
             .env_remove("MIGRATION_LOCK_WAIT")

@@ -7,7 +7,6 @@
 //! to stdout. A failure is one `error: …` line on stderr and exit code 1; a
 //! usage error exits 2. No URL is ever printed with its password.
 
-use clap::{Parser, Subcommand, ValueEnum};
 use sea_orm::DatabaseConnection;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -18,220 +17,17 @@ use crate::target::{Origin, SqliteLocation, Target};
 use crate::tooling::check::EntityStatements;
 use crate::{Database, Described, Error};
 
+mod args;
+mod error;
 mod logging;
 mod refuse;
 mod show;
 mod signals;
 
+use args::{Cli, Command, Format, LockWait, SchemaCommand};
 use logging::init_logging;
 use refuse::{changes_state, refuse_remote_destruction, refuse_sqlite_that_keeps_nothing};
 use show::{autogenerate, dry_run, schema_dump, status, summarize, verify};
-
-/// The longest `--lock-timeout`: PostgreSQL's `lock_timeout` takes at most
-/// 2^31-1 ms, and no run should wait for another longer than a day.
-const MAX_LOCK_TIMEOUT_SECONDS: u64 = 86_400;
-
-#[derive(Debug, Parser)]
-#[command(
-    about = "Migrates the database: applies, rolls back and reports its migrations",
-    version,
-    disable_help_subcommand = true
-)]
-struct Cli {
-    /// Database URL (postgres://… or sqlite://…). Default: the database's own
-    /// URL variable, then DATABASE_URL, then a .env file, then a SQLite file in
-    /// the working directory. A password given here is visible to other users
-    /// of the machine (ps shows the command line): put it in the environment
-    /// or .env instead.
-    #[arg(short = 'u', long = "database-url", global = true, value_name = "URL")]
-    database_url: Option<String>,
-
-    /// PostgreSQL schema to migrate: the bookkeeping and the migrations'
-    /// tables live there, whatever search path the database or role sets.
-    /// Default: public.
-    #[arg(
-        short = 's',
-        long = "database-schema",
-        global = true,
-        value_name = "SCHEMA",
-        value_parser = parse_schema
-    )]
-    database_schema: Option<String>,
-
-    /// Seconds to wait for another run's migration lock; also how long, in
-    /// all, to keep retrying migrations that wait for a busy table's lock.
-    /// From 1 to 86400 (a day).
-    #[arg(
-        long,
-        global = true,
-        value_name = "SECONDS",
-        default_value_t = 60,
-        value_parser = clap::value_parser!(u64).range(1..=MAX_LOCK_TIMEOUT_SECONDS)
-    )]
-    lock_timeout: u64,
-
-    /// PostgreSQL: how long a migration's statement may wait for a table's
-    /// lock (queueing the application's queries behind it) before the
-    /// migration is rolled back and retried: 500ms, 2s, or 0 for no bound.
-    /// Default: MIGRATION_LOCK_WAIT, else 2s.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_lock_wait)]
-    lock_wait: Option<LockWait>,
-
-    /// Also print every SQL statement sent.
-    #[arg(short = 'v', long, global = true)]
-    verbose: bool,
-
-    /// MIGRATION_ALLOW_EDITED, read once parsed.
-    #[arg(skip)]
-    allow_edited_env: bool,
-
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Apply pending migrations (all by default)
-    Up {
-        /// Apply at most N migrations
-        #[arg(short = 'n', long = "num", value_name = "N", conflicts_with = "to")]
-        num: Option<u32>,
-        /// Apply pending migrations up to and including NAME
-        #[arg(long, value_name = "NAME")]
-        to: Option<String>,
-        /// Print the SQL the run would execute, and change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Run even though an applied migration was edited since it was
-        /// applied, warning about each (also MIGRATION_ALLOW_EDITED=1)
-        #[arg(long)]
-        allow_edited: bool,
-    },
-    /// Roll back applied migrations (one by default)
-    Down {
-        /// Roll back N migrations
-        #[arg(short = 'n', long = "num", value_name = "N", conflicts_with = "to")]
-        num: Option<u32>,
-        /// Roll back until NAME is the newest applied migration (NAME stays applied)
-        #[arg(long, value_name = "NAME")]
-        to: Option<String>,
-        /// Print the SQL the run would execute, and change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Allow rolling back more than one migration on a remote server
-        #[arg(long)]
-        yes: bool,
-        /// Run even though an applied migration was edited since it was
-        /// applied, warning about each (also MIGRATION_ALLOW_EDITED=1)
-        #[arg(long)]
-        allow_edited: bool,
-    },
-    /// List every migration, applied or pending
-    Status {
-        /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
-    /// Print the newest applied migration, or `none`
-    Current,
-    /// List every migration in order with what it does
-    History,
-    /// Drop every table, then apply every migration
-    Fresh {
-        /// Allow this on a remote server
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Roll back every applied migration, then apply every migration
-    Refresh {
-        /// Allow this on a remote server
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Roll back every applied migration
-    Reset {
-        /// Allow this on a remote server
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Take over a database the Alembic migrator built: record its revision's
-    /// migrations as applied (up does this by itself). With --at, baseline a
-    /// database that has a migration's schema but no record of it
-    Adopt {
-        /// Baseline a database without alembic_version or recorded
-        /// migrations: record the migrations up to and including NAME,
-        /// after checking that its schema is what they build
-        #[arg(long, value_name = "NAME")]
-        at: Option<String>,
-        /// Take the database over even where its schema differs from what
-        /// the recorded migrations build, printing every difference accepted
-        #[arg(long)]
-        accept_differences: bool,
-    },
-    /// Drop the Alembic migrator's alembic_version table from an adopted database
-    DropAlembicVersion,
-    /// Compare each applied migration's recorded checksum with what this
-    /// binary renders; exit 1 listing every migration edited since it was
-    /// applied
-    Verify,
-    /// After reviewing the edits verify reports: record the checksums this
-    /// binary renders for the applied migrations whose recorded ones differ
-    /// or are missing
-    Repair,
-    /// Compare the database with the application's entities; exit 1 listing
-    /// every difference
-    Check,
-    /// Check every migration's PostgreSQL statements for what locks busy
-    /// tables (squawk's rules and the migrator's own); exit 1 listing every
-    /// finding. Needs no database
-    Lint {
-        /// The PostgreSQL version the migrations run on
-        #[arg(long, value_name = "VERSION", default_value = "15", value_parser = parse_pg_version)]
-        pg_version: String,
-    },
-    /// Schema reference files
-    Schema {
-        #[command(subcommand)]
-        action: SchemaCommand,
-    },
-    /// Write a new migration file and register it: empty, or with --autogenerate the changes that make the database match the entities
-    Generate {
-        /// What the migration does, in snake_case: add_notes_to_jobs
-        name: String,
-        /// The migrator crate to write into (default: the one this binary
-        /// was built from)
-        #[arg(long, value_name = "DIR")]
-        dir: Option<std::path::PathBuf>,
-        /// Write the changes from the database's schema to the entities'
-        /// (the database must be at head)
-        #[arg(long)]
-        autogenerate: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum SchemaCommand {
-    /// Print the database's schema as SQL that recreates it (PostgreSQL)
-    Dump {
-        /// Write to FILE instead of stdout
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<std::path::PathBuf>,
-    },
-    /// Regenerate the schema file: apply every migration to a scratch schema
-    /// in the database (PostgreSQL; created and dropped again), and write
-    /// its dump to schemas/<database>_schema.sql
-    Update {
-        /// Write to FILE instead of the workspace's schema file
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<std::path::PathBuf>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-}
 
 /// Runs the CLI for one database and returns the process exit code.
 pub fn main<M: Described>() -> ExitCode {
@@ -266,12 +62,12 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    if cli.lock_wait.is_none() {
+    if cli.table_lock_timeout.is_none() {
         // Read here so that a bad value is a usage error, like a bad flag.
         match crate::backend::postgres::lock_wait::lock_wait_from_env() {
-            Ok(wait) => cli.lock_wait = Some(LockWait(wait)),
+            Ok(wait) => cli.table_lock_timeout = Some(LockWait(wait)),
             Err(e) => {
-                eprintln!("error: {}", crate::one_line(&e, &[]));
+                eprintln!("error: {}", error::line(e, &[]));
                 return ExitCode::from(2);
             }
         }
@@ -279,7 +75,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
     match crate::ops::edited::allow_edited_from_env() {
         Ok(allow) => cli.allow_edited_env = allow,
         Err(e) => {
-            eprintln!("error: {}", crate::one_line(&e, &[]));
+            eprintln!("error: {}", error::line(e, &[]));
             return ExitCode::from(2);
         }
     }
@@ -299,7 +95,7 @@ fn main_with<M: Described>(entities: Option<EntityStatements>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            eprintln!("error: {}", crate::one_line(&e, &secrets));
+            eprintln!("error: {}", error::line(e, &secrets));
             ExitCode::from(1)
         }
     }
@@ -325,7 +121,7 @@ async fn run(
         Command::Lint { pg_version } => {
             let options = crate::tooling::lint::LintOptions {
                 pg_version: pg_version.clone(),
-                lock_wait: cli.lock_wait.map_or(
+                lock_wait: cli.table_lock_timeout.map_or(
                     Some(crate::backend::postgres::lock_wait::DEFAULT_LOCK_WAIT),
                     |w| w.0,
                 ),
@@ -382,8 +178,8 @@ async fn run(
     );
     let options = RunOptions {
         allow_edited: allow_edited || cli.allow_edited_env,
-        lock_timeout: Duration::from_secs(cli.lock_timeout),
-        lock_wait: cli.lock_wait.map_or(
+        lock_timeout: Duration::from_secs(cli.wait_budget),
+        lock_wait: cli.table_lock_timeout.map_or(
             Some(crate::backend::postgres::lock_wait::DEFAULT_LOCK_WAIT),
             |w| w.0,
         ),
@@ -475,13 +271,7 @@ async fn execute(
         }
         Command::Fresh { yes } => {
             if !yes {
-                runner::refuse_not_our_history(
-                    db,
-                    history,
-                    "fresh",
-                    "run it again with --yes if that is what you want",
-                )
-                .await?;
+                runner::refuse_not_our_history(db, history, "fresh").await?;
             }
             runner::fresh(db, history, options).await?
         }
@@ -552,31 +342,4 @@ fn goal(num: Option<u32>, to: &Option<String>, default: Goal) -> Goal {
         (Some(n), None) => Goal::Steps(n),
         (None, None) => default,
     }
-}
-
-/// `--lock-wait`: `None` inside means no bound.
-#[derive(Debug, Clone, Copy)]
-struct LockWait(Option<Duration>);
-
-fn parse_lock_wait(value: &str) -> Result<LockWait, String> {
-    crate::backend::postgres::lock_wait::parse_lock_wait("--lock-wait", value)
-        .map(LockWait)
-        .map_err(|e| match e {
-            Error::InvalidSetting { expected, .. } => format!("expected {expected}"),
-            other => other.to_string(),
-        })
-}
-
-/// `--pg-version`: a version squawk reads (`15`, `15.4`); a bad one is a
-/// usage error.
-fn parse_pg_version(value: &str) -> Result<String, String> {
-    crate::tooling::lint::check_pg_version(value).map(|()| value.to_owned())
-}
-
-/// The schema name's form; an empty one (`-s ''`) is refused when connecting.
-fn parse_schema(schema: &str) -> Result<String, String> {
-    if !schema.is_empty() {
-        crate::target::check_schema_name(schema)?;
-    }
-    Ok(schema.to_owned())
 }

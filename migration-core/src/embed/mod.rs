@@ -55,14 +55,9 @@ pub async fn down<M: Described>(db: DatabaseExecutor<'_>, steps: Option<u32>) ->
 pub async fn fresh<M: Described>(db: DatabaseExecutor<'_>) -> Result<(), DbErr> {
     let db = connection::<M>(&db, "fresh")?;
     let history = History::of::<M>();
-    runner::refuse_not_our_history(
-        db,
-        &history,
-        "Migrator::fresh",
-        "the CLI's fresh --yes does it if that is what you want",
-    )
-    .await
-    .map_err(to_db_err)?;
+    runner::refuse_not_our_history(db, &history, "Migrator::fresh")
+        .await
+        .map_err(to_db_err)?;
     let report = runner::fresh(db, &history, &options()?)
         .await
         .map_err(to_db_err)?;

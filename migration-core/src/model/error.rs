@@ -5,6 +5,14 @@
 
 use sea_orm::DbErr;
 
+mod display;
+
+pub(crate) use display::{
+    adopt_at_other_revision, already_recorded, dotenv_without_url, edited_history, foreign_missing,
+    plural,
+};
+use display::{list, suggestions};
+
 /// What a migrator run can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,28 +47,12 @@ pub enum Error {
     },
 
     /// The database records migrations that this binary does not have.
-    #[error(
-        "the database is ahead of this binary: it records {} unknown to it; \
-         deploy a binary that has {}",
-        list(names), if names.len() == 1 { "it" } else { "them" }
-    )]
+    #[error("{}", display::ahead(names))]
     Ahead { names: Vec<String> },
 
     /// The database records migrations that this binary has under another
     /// number: renumbered after a merge, most likely.
-    #[error(
-        "the database records {}, which this binary does not have but has as {}: renumbered \
-         since {} applied (two branches took one number?); if {} the same migration, rename \
-         the row{}: {}; nothing was changed",
-        list(&renumbered.iter().map(|r| r.recorded.clone()).collect::<Vec<_>>()),
-        list(&renumbered.iter().map(|r| r.now.clone()).collect::<Vec<_>>()),
-        if renumbered.len() == 1 { "it was" } else { "they were" },
-        if renumbered.len() == 1 { "it is" } else { "they are" },
-        if renumbered.len() == 1 { "" } else { "s" },
-        renumbered.iter().map(|r| format!(
-            "UPDATE {} SET version = '{}' WHERE version = '{}'", r.table, r.now, r.recorded
-        )).collect::<Vec<_>>().join("; "),
-    )]
+    #[error("{}", display::renumbered(renumbered))]
     Renumbered {
         renumbered: Vec<crate::model::recorded::Renumbered>,
     },
@@ -85,16 +77,7 @@ pub enum Error {
 
     /// Migrations are not recorded while a later one is: applying them would
     /// run their statements on a schema that already has them.
-    #[error(
-        "the database's history has a gap: {} {} not recorded although the later {later} is; \
-         check that the schema has {} changes, then record {} again in {table} (or restore \
-         {}); nothing was changed",
-        list(missing),
-        if missing.len() == 1 { "is" } else { "are" },
-        if missing.len() == 1 { "its" } else { "their" },
-        if missing.len() == 1 { "it" } else { "them" },
-        if missing.len() == 1 { "its row" } else { "their rows" }
-    )]
+    #[error("{}", display::gap(missing, later, table))]
     Gap {
         missing: Vec<String>,
         later: String,
@@ -118,18 +101,16 @@ pub enum Error {
     },
 
     /// A command that drops data was asked of a database ahead of this binary
-    /// or holding another history, without `--yes`.
+    /// or holding another history, without being told to go ahead.
     #[error(
         "{command} would drop every table of a database whose history is not this binary's \
-         ({reason}); {override_with}"
+         ({reason})"
     )]
     NotOurHistory {
         /// `fresh`, `Migrator::fresh`.
         command: &'static str,
         /// What the database records that this binary does not know.
         reason: String,
-        /// How to do it anyway: `run it again with --yes if that is what you want`.
-        override_with: &'static str,
     },
 
     /// A command that changes the database was given an in-memory SQLite
@@ -200,14 +181,9 @@ pub enum Error {
     },
 
     /// A migration's statements kept waiting longer than the lock wait for a
-    /// lock that another transaction holds, until the run's `--lock-timeout`
+    /// lock that another transaction holds, until the run's wait budget
     /// was spent; every attempt was rolled back whole.
-    #[error(
-        "migration {} gave up waiting for a lock on {} after {} ({}): {}; {}",
-        wait.name, wait.relation, crate::fmt_duration(wait.waited),
-        plural(wait.attempts as usize, "attempt"), wait.blockers,
-        if wait.outside_transaction { OUTSIDE_LEFT } else { "it was rolled back, none of it is applied" }
-    )]
+    #[error("{}", display::lock_wait(wait))]
     LockWait {
         wait: Box<LockWaitFailure>,
         #[source]
@@ -218,8 +194,9 @@ pub enum Error {
     /// recorded, what its earlier statements did stays, and each INVALID
     /// index a failed concurrent build left is named with its fix.
     #[error(
-        "migration {name} failed while {action}: {cause}; {OUTSIDE_LEFT}{}",
-        invalid_indexes(invalid)
+        "migration {name} failed while {action}: {cause}; {}{}",
+        display::OUTSIDE_LEFT,
+        display::invalid_indexes(invalid)
     )]
     OutsideTransaction {
         name: String,
@@ -231,18 +208,7 @@ pub enum Error {
 
     /// Applied migrations edited since they were applied, refused by `up`
     /// and `down` (see [`crate::ops::edited`]).
-    #[error(
-        "{} {} edited after {} applied: {}; revert the {}, or review {} and run repair to \
-         record the new {} (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing \
-         was changed",
-        plural(edits.len(), "applied migration"),
-        if edits.len() == 1 { "was" } else { "were" },
-        if edits.len() == 1 { "it was" } else { "they were" },
-        list(edits),
-        if edits.len() == 1 { "edit" } else { "edits" },
-        if edits.len() == 1 { "it" } else { "them" },
-        if edits.len() == 1 { "checksum" } else { "checksums" }
-    )]
+    #[error("{}", edited_history(edits, ""))]
     EditedHistory {
         /// `m003_x (applied as 000000000000, 2627a9378446 now)`.
         edits: Vec<String>,
@@ -263,11 +229,7 @@ pub enum Error {
 
     /// The working directory's `.env` names no database URL: the default
     /// SQLite file is only for a directory without one.
-    #[error(
-        ".env in the working directory sets neither {url_env} nor DATABASE_URL; set one of \
-         them in it to the database's URL, or pass -u (the SQLite file {sqlite_file} is used \
-         only where there is no .env)"
-    )]
+    #[error("{}", dotenv_without_url(url_env, sqlite_file, ""))]
     DotEnvWithoutUrl {
         url_env: &'static str,
         sqlite_file: &'static str,
@@ -286,7 +248,7 @@ pub enum Error {
     /// its recorded position says; nothing was changed.
     #[error(
         "not {verb}: the schema differs from {against} in {} (changed by hand?): {}; \
-         nothing was changed (`adopt --accept-differences` takes it over as it is)",
+         nothing was changed",
         plural(differences.len(), "place"), differences.join("; ")
     )]
     SchemaDrift {
@@ -300,10 +262,7 @@ pub enum Error {
 
     /// `adopt --at` names another position than the Alembic revision the
     /// database records.
-    #[error(
-        "alembic_version records revision {revision}, which is {recorded}, not {asked}: run \
-         adopt without --at to adopt it at its recorded revision; nothing was changed"
-    )]
+    #[error("{}", adopt_at_other_revision(revision, recorded, asked, ""))]
     AdoptAtOtherRevision {
         revision: String,
         recorded: String,
@@ -311,28 +270,21 @@ pub enum Error {
     },
 
     /// `adopt --at` on a database that already records its migrations.
-    #[error(
-        "the database already records its migrations (at {current}): adopt --at only baselines \
-         a database that records none; nothing was changed"
-    )]
+    #[error("{}", already_recorded(current, display::BASELINE_RULE))]
     AlreadyRecorded { current: String },
     /// A database the migrator has no backend for.
     #[error("the migrator supports PostgreSQL and SQLite databases, not {backend}")]
     UnsupportedBackend { backend: String },
 
     /// `adopt` on a database with neither `alembic_version` nor records.
-    #[error(
-        "nothing to adopt: the database has no alembic_version and records no migrations; to \
-         baseline a database that already has a migration's schema, run adopt --at <migration>"
-    )]
+    #[error("nothing to adopt: the database has no alembic_version and records no migrations")]
     NothingToAdopt,
 
     /// The first migration found its tables already there, in a database that
     /// records no migrations: it was built some other way.
     #[error(
         "migration {name} failed while applying it: the database already has its tables but \
-         records no migrations; if its schema is at a known migration, baseline it with \
-         `adopt --at <migration>`"
+         records no migrations"
     )]
     AlreadyBuilt {
         name: String,
@@ -353,16 +305,7 @@ pub enum Error {
 
     /// Applied migrations whose code renders other statements than it did
     /// when they were applied (see [`crate::pure::checksum`]).
-    #[error(
-        "{} {} edited after {} applied: {}; review the {}, then run repair to record the new \
-         {}",
-        plural(names.len(), "applied migration"),
-        if names.len() == 1 { "was" } else { "were" },
-        if names.len() == 1 { "it was" } else { "they were" },
-        list(names),
-        if names.len() == 1 { "change" } else { "changes" },
-        if names.len() == 1 { "checksum" } else { "checksums" }
-    )]
+    #[error("{}", display::edited(names))]
     Edited { names: Vec<String> },
 
     /// `lint` found what locks busy tables, or breaks the runner's rules.
@@ -390,7 +333,7 @@ pub enum Error {
     )]
     SchemaMissing { search_path: String },
 
-    /// `-s`/`--database-schema` names no usable schema.
+    /// The schema to migrate has a name that cannot be used.
     #[error("{reason}")]
     InvalidSchemaName { reason: String },
 
@@ -412,15 +355,7 @@ pub enum Error {
 
     /// Applied migrations whose recorded checksum is blank: an edit cannot
     /// be told from it.
-    #[error(
-        "{} {} a blank checksum recorded: {}; check {} against the code, then run repair to \
-         record {}",
-        plural(names.len(), "applied migration"),
-        if names.len() == 1 { "has" } else { "have" },
-        list(names),
-        if names.len() == 1 { "its schema" } else { "their schemas" },
-        if names.len() == 1 { "its checksum" } else { "their checksums" }
-    )]
+    #[error("{}", display::blank_checksum(names))]
     BlankChecksum { names: Vec<String> },
 
     /// `alembic_version` exists but holds no row.
@@ -456,11 +391,9 @@ pub enum Error {
     #[error("{name} is not applied, so down cannot stop at it")]
     NotApplied { name: String },
 
-    /// A command that drops data, against a remote server, without `--yes`.
-    #[error(
-        "{what} on the remote database {target}{server} drops data; run it again with --yes if \
-         that is what you want"
-    )]
+    /// A command that drops data, against a remote server, without being
+    /// told to go ahead.
+    #[error("{what} on the remote database {target}{server} drops data")]
     RemoteDestructive {
         /// `fresh`, `down of more than one migration`.
         what: &'static str,
@@ -502,7 +435,7 @@ pub enum Error {
     EntityDrift { differences: Vec<String> },
 
     /// A command that reads PostgreSQL's catalog, on another database.
-    #[error("{command} reads PostgreSQL's catalog: point -u at a PostgreSQL database")]
+    #[error("{command} reads PostgreSQL's catalog: it needs a PostgreSQL database")]
     PostgresOnly { command: &'static str },
 
     /// `generate NAME` with a name that cannot be a migration's.
@@ -537,15 +470,6 @@ pub enum Error {
     AlreadyExists { path: String },
 }
 
-/// `1 migration`, `2 migrations`.
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 /// What a migration that gave up waiting for a lock waited for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockWaitFailure {
@@ -561,56 +485,6 @@ pub struct LockWaitFailure {
     /// Whether the migration runs outside a transaction (its statements
     /// before the one that waited stay applied).
     pub outside_transaction: bool,
-}
-
-/// What a migration that ran outside a transaction leaves when it fails.
-const OUTSIDE_LEFT: &str = "it ran outside a transaction, so nothing is recorded and the \
-     statements before the failing one stay applied (run up again once fixed: such a migration \
-     must be safe to repeat)";
-
-/// `; it left the INVALID index "ix": drop it with …`.
-fn invalid_indexes(indexes: &[String]) -> String {
-    match indexes {
-        [] => String::new(),
-        [one] => format!(
-            "; it left the INVALID index {one}: drop it with `DROP INDEX CONCURRENTLY {one}`, \
-             then run up again (or make the migration drop it first)"
-        ),
-        many => format!(
-            "; it left the INVALID indexes {}: drop them with {}, then run up again (or make \
-             the migration drop them first)",
-            list(many),
-            many.iter()
-                .map(|i| format!("`DROP INDEX CONCURRENTLY {i}`"))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
-    }
-}
-
-/// `tables jobs, users`, `column jobs.status`.
-pub(crate) fn foreign_missing(tables: &[String], columns: &[String]) -> String {
-    let mut parts = Vec::new();
-    for (names, one, many) in [(tables, "table", "tables"), (columns, "column", "columns")] {
-        match names.len() {
-            0 => {}
-            1 => parts.push(format!("{one} {}", list(names))),
-            _ => parts.push(format!("{many} {}", list(names))),
-        }
-    }
-    parts.join(" and ")
-}
-
-fn list(names: &[String]) -> String {
-    names.join(", ")
-}
-
-fn suggestions(closest: &[String]) -> String {
-    if closest.is_empty() {
-        String::new()
-    } else {
-        format!("; did you mean {}?", closest.join(" or "))
-    }
 }
 
 impl Error {

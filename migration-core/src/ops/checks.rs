@@ -167,7 +167,7 @@ pub(crate) async fn refuse_under_lock(
     Ok(())
 }
 
-/// `command` (`fresh`, which drops every table) without `--yes`: refused on
+/// `command` (`fresh`, which drops every table) unless told to go ahead: refused on
 /// a database that records migrations this binary does not know (ahead of
 /// it, or another migrator's) or holds another migrator's history
 /// ([`refuse_foreign`]). Costs the one SELECT of [`read_state`], and the
@@ -177,7 +177,6 @@ pub async fn refuse_not_our_history(
     db: &DatabaseConnection,
     history: &History,
     command: &'static str,
-    override_with: &'static str,
 ) -> Result<(), Error> {
     let state = read_state(db, history).await?;
     let reason = if !state.unknown.is_empty() {
@@ -198,9 +197,5 @@ pub async fn refuse_not_our_history(
             other => return other,
         }
     };
-    Err(Error::NotOurHistory {
-        command,
-        reason,
-        override_with,
-    })
+    Err(Error::NotOurHistory { command, reason })
 }

@@ -17,7 +17,7 @@
 //!   outlives the step on a pooled server connection, so the step ends,
 //!   whatever its outcome, with `RESET lock_timeout; RESET
 //!   application_name`. The step ([`crate::ops::step::run_step`]) is retried
-//!   from its first statement until `--lock-timeout`, as a transactional
+//!   from its first statement until `--wait-budget`, as a transactional
 //!   one is.
 //! - **One run at a time**: the run's migration lock. (On SQLite, which has
 //!   no run-long lock and no statement that must run outside a transaction,

@@ -24,7 +24,7 @@ use crate::pure::bookkeeping::{create_sql, record_statement};
 /// (outside a transaction: the step stops there, recording nothing) and
 /// tried again from its first statement after a pause (250 ms, doubling up to 2 s), each wait
 /// logged with what it waited for and who held it, until `waited` (the run's
-/// time spent so far waiting for table locks) reaches `--lock-timeout`: a
+/// time spent so far waiting for table locks) reaches `--wait-budget`: a
 /// deadline, so a try waits at most what is left of it, and a pause at most
 /// half of that. Before each try, and again before committing it, the run's
 /// lock is checked ([`MigrationLock::check`]) and a request to stop
@@ -48,7 +48,7 @@ pub(crate) async fn run_step(
         run.lock
             .check(|| format!("{} {name}", doing(run.direction)))
             .await?;
-        // `--lock-timeout` is a deadline: the last try waits only for
+        // `--wait-budget` is a deadline: the last try waits only for
         // what is left of it.
         let left = run.options.lock_timeout.saturating_sub(*waited);
         let (wait, last) = match run.options.lock_wait {
@@ -118,7 +118,7 @@ pub(crate) async fn run_step(
     }
 }
 
-/// Less of `--lock-timeout` left than this after a try: no further try.
+/// Less of `--wait-budget` left than this after a try: no further try.
 const MIN_LAST_TRY: Duration = Duration::from_millis(20);
 
 /// `applying`, `rolling back`: what a step does, for messages.

@@ -47,7 +47,7 @@ pub enum Origin {
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Origin::Flag => f.write_str("--database-url"),
+            Origin::Flag => f.write_str("the command line"),
             Origin::Env(name) => write!(f, "{name}"),
             Origin::DotEnv(name) => write!(f, "{name} in .env"),
             Origin::DefaultSqlite => f.write_str("the default SQLite file"),

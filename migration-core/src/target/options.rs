@@ -201,7 +201,7 @@ mod tests {
                 parse(&format!("postgres://u:pw@h/x?connect_timeout={value}"))
                     .map(|t| t.to_string()),
                 Err(format!(
-                    "invalid database URL from --database-url: connect_timeout={value:?}: \
+                    "invalid database URL from the command line: connect_timeout={value:?}: \
                      expected whole seconds from 1 to 86400"
                 )),
                 "{value}"
@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(
             parse("postgres://u:pw@h/x?sslmode=bogus").map(|t| t.to_string()),
             Err(
-                "invalid database URL from --database-url: sslmode=\"bogus\": expected \
+                "invalid database URL from the command line: sslmode=\"bogus\": expected \
                  disable, allow, prefer, require, verify-ca or verify-full"
                     .to_owned()
             )
@@ -225,7 +225,7 @@ mod tests {
             assert_eq!(
                 parse(&format!("postgres://u@h/x?{key}=abc")).map(|t| t.to_string()),
                 Err(format!(
-                    "invalid database URL from --database-url: {key}=\"abc\": expected a \
+                    "invalid database URL from the command line: {key}=\"abc\": expected a \
                      whole number of statements"
                 ))
             );
@@ -425,7 +425,7 @@ mod tests {
                 .map_err(|e| e.to_string())
                 .err(),
             Some(format!(
-                "invalid database URL from --database-url: {refused}"
+                "invalid database URL from the command line: {refused}"
             ))
         );
     }

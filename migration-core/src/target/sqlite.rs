@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(
             refused.map_err(|e| e.to_string()),
             Err(
-                "invalid database URL from --database-url: it names no SQLite file; give one, \
+                "invalid database URL from the command line: it names no SQLite file; give one, \
                  e.g. sqlite://app.sqlite?mode=rwc"
                     .to_owned()
             )
@@ -152,7 +152,7 @@ mod tests {
             assert_eq!(
                 parse(url).map(|t| t.to_string()),
                 Err(
-                    "invalid database URL from --database-url: it names no SQLite file; give \
+                    "invalid database URL from the command line: it names no SQLite file; give \
                      one, e.g. sqlite://app.sqlite?mode=rwc"
                         .to_owned()
                 ),

@@ -59,7 +59,7 @@ fn the_flag_wins_over_every_variable() {
     // Even an empty flag: it is the flag's URL that is wrong.
     assert_eq!(
         resolved(Some(""), &[("DATABASE_URL", "postgres://h/env")], None),
-        Err("invalid database URL from --database-url: relative URL without a base".to_owned())
+        Err("invalid database URL from the command line: relative URL without a base".to_owned())
     );
 }
 
@@ -173,8 +173,8 @@ fn without_any_setting_the_default_sqlite_file_is_used() {
         resolved(None, &[], Some(&[("OTHER_URL", "postgres://h/x")])),
         Err(
             ".env in the working directory sets neither SHOP_DATABASE_URL nor DATABASE_URL; \
-             set one of them in it to the database's URL, or pass -u (the SQLite file \
-             shop.sqlite is used only where there is no .env)"
+             set one of them in it to the database's URL (the SQLite file shop.sqlite is \
+             used only where there is no .env)"
                 .to_owned()
         )
     );
@@ -182,8 +182,8 @@ fn without_any_setting_the_default_sqlite_file_is_used() {
         resolved(None, &[], Some(&[])),
         Err(
             ".env in the working directory sets neither SHOP_DATABASE_URL nor DATABASE_URL; \
-             set one of them in it to the database's URL, or pass -u (the SQLite file \
-             shop.sqlite is used only where there is no .env)"
+             set one of them in it to the database's URL (the SQLite file shop.sqlite is \
+             used only where there is no .env)"
                 .to_owned()
         )
     );
@@ -231,7 +231,7 @@ fn urls_are_refused_naming_where_they_came_from() {
         (
             "mysql://u:pw@h/x",
             Origin::Flag,
-            "invalid database URL from --database-url: unsupported scheme 'mysql', expected \
+            "invalid database URL from the command line: unsupported scheme 'mysql', expected \
              postgres:// or sqlite://",
         ),
         (

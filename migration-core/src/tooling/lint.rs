@@ -315,7 +315,7 @@ fn squawk(
         .pg_version
         .parse()
         .map_err(|_| Error::InvalidSetting {
-            name: "--pg-version",
+            name: "pg_version",
             value: options.pg_version.clone(),
             expected: "a PostgreSQL version such as 15 or 15.4",
         })?;

@@ -104,8 +104,7 @@ async fn an_edited_applied_migration_is_refused(#[case] backend: Backend) {
     let refusal = format!(
         "1 applied migration was edited after it was applied: m002_add_pinned_to_notes \
          (applied as {}, {} now); revert the edit, or review it and run repair to record the \
-         new checksum (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was \
-         changed",
+         new checksum (MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was changed",
         short(applied),
         short(&now)
     );

@@ -1,7 +1,7 @@
 //! A busy table: an application transaction holds `jobs` while `up` wants
 //! to alter it. Each try waits at most the lock wait, is rolled back whole,
 //! says who blocks it, and is retried until the blocker ends or
-//! `--lock-timeout` is spent; the application keeps getting through.
+//! `--wait-budget` is spent; the application keeps getting through.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,9 +66,9 @@ async fn a_busy_table_is_retried_until_its_blocker_ends() {
             &WorkDir::new(),
             &url,
             &[
-                "--lock-wait",
+                "--table-lock-timeout",
                 "200ms",
-                "--lock-timeout",
+                "--wait-budget",
                 "60",
                 "up",
                 "--to",
@@ -157,7 +157,7 @@ async fn a_blocker_that_never_ends_fails_the_run_with_nothing_half_applied() {
             BIN,
             &WorkDir::new(),
             &url,
-            &["--lock-wait", "200ms", "--lock-timeout", "2", "up"],
+            &["--table-lock-timeout", "200ms", "--wait-budget", "2", "up"],
         )
     })
     .await
@@ -217,7 +217,11 @@ async fn the_lock_wait_comes_from_the_flag_then_the_environment() {
     assert_eq!(planned(&[], &[]), line("'2000ms'"));
     let env = [("MIGRATION_LOCK_WAIT", "750ms")];
     assert_eq!(planned(&env, &[]), line("'750ms'"));
-    assert_eq!(planned(&env, &["--lock-wait", "1.5s"]), line("'1500ms'"));
+    assert_eq!(
+        planned(&env, &["--table-lock-timeout", "1.5s"]),
+        line("'1500ms'")
+    );
+    // The flag's former spelling still sets it.
     assert_eq!(planned(&[], &["--lock-wait", "0"]), line("0"));
 
     let bad = run(
@@ -232,12 +236,12 @@ async fn the_lock_wait_comes_from_the_flag_then_the_environment() {
         "error: invalid MIGRATION_LOCK_WAIT=\"2 minutes\": expected a duration such as 500ms, \
          2s or 1.5s, or 0 for no bound\n"
     );
-    let bad = cli(BIN, &dir, url, &["--lock-wait", "2", "up"]);
+    let bad = cli(BIN, &dir, url, &["--table-lock-timeout", "2", "up"]);
     assert_eq!(bad.code, 2, "{bad:#?}");
     assert!(
         bad.stderr.starts_with(
-            "error: invalid value '2' for '--lock-wait <DURATION>': expected a duration such \
-             as 500ms, 2s or 1.5s, or 0 for no bound"
+            "error: invalid value '2' for '--table-lock-timeout <DURATION>': expected a \
+             duration such as 500ms, 2s or 1.5s, or 0 for no bound"
         ),
         "{bad:#?}"
     );

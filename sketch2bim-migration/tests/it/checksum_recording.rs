@@ -203,7 +203,7 @@ async fn the_checksum_column_waits_for_readers_no_longer_than_the_lock_wait() {
     let reader = test_db.connect().await;
     let open = reader.begin().await.expect("begin");
     exec(&open, "SELECT count(*) FROM seaql_migrations").await;
-    let up = cli(BIN, &dir, url, &["--lock-wait", "200ms", "up"]);
+    let up = cli(BIN, &dir, url, &["--table-lock-timeout", "200ms", "up"]);
     assert_eq!(up.code, 1, "{up:#?}");
     assert_eq!(
         up.stderr_lines(),
@@ -227,7 +227,7 @@ async fn the_checksum_column_waits_for_readers_no_longer_than_the_lock_wait() {
     .await;
     let open = reader.begin().await.expect("begin");
     exec(&open, "SELECT count(*) FROM seaql_migrations").await;
-    let repair = cli(BIN, &dir, url, &["--lock-wait", "200ms", "repair"]).ok();
+    let repair = cli(BIN, &dir, url, &["--table-lock-timeout", "200ms", "repair"]).ok();
     assert_eq!(
         repair.stderr_lines().last().copied(),
         Some("sketch2bim: recorded the checksums of 1 migration: m001_initial_schema")

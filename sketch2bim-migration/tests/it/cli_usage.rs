@@ -39,16 +39,16 @@ fn version_and_the_password_warning_in_help() {
 }
 
 #[test]
-fn a_lock_timeout_out_of_range_is_a_usage_error() {
+fn a_wait_budget_out_of_range_is_a_usage_error() {
     let dir = WorkDir::new();
     for value in ["0", "86401", "99999999"] {
-        let up = run(BIN, dir.path(), &[], &["up", "--lock-timeout", value]);
+        let up = run(BIN, dir.path(), &[], &["up", "--wait-budget", value]);
         assert_eq!(up.code, 2, "{value}: {up:#?}");
         assert_eq!(
             up.stderr_lines(),
             vec![
                 format!(
-                    "error: invalid value '{value}' for '--lock-timeout <SECONDS>': {value} is \
+                    "error: invalid value '{value}' for '--wait-budget <SECONDS>': {value} is \
                      not in 1..=86400"
                 )
                 .as_str(),
@@ -59,12 +59,36 @@ fn a_lock_timeout_out_of_range_is_a_usage_error() {
     }
     // Nothing was opened, not even the default SQLite file.
     assert_eq!(dir.files(), Vec::<String>::new());
+    let history = run(BIN, dir.path(), &[], &["--wait-budget", "86400", "history"]).ok();
+    assert_eq!(history.stdout_lines().len(), migrations().len());
+}
+
+/// `--lock-timeout` and `--lock-wait`, the former spellings of
+/// `--wait-budget` and `--table-lock-timeout`, are still taken, and checked
+/// as the flags they stand for.
+#[test]
+fn the_former_lock_flag_spellings_still_work() {
+    let dir = WorkDir::new();
     let history = run(
         BIN,
         dir.path(),
         &[],
-        &["--lock-timeout", "86400", "history"],
+        &["--lock-timeout", "86400", "--lock-wait", "500ms", "history"],
     )
     .ok();
     assert_eq!(history.stdout_lines().len(), migrations().len());
+    let up = run(BIN, dir.path(), &[], &["up", "--lock-timeout", "0"]);
+    assert_eq!(up.code, 2, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines()[0],
+        "error: invalid value '0' for '--wait-budget <SECONDS>': 0 is not in 1..=86400"
+    );
+    let up = run(BIN, dir.path(), &[], &["up", "--lock-wait", "2"]);
+    assert_eq!(up.code, 2, "{up:#?}");
+    assert_eq!(
+        up.stderr_lines()[0],
+        "error: invalid value '2' for '--table-lock-timeout <DURATION>': expected a duration \
+         such as 500ms, 2s or 1.5s, or 0 for no bound"
+    );
+    assert_eq!(dir.files(), Vec::<String>::new());
 }

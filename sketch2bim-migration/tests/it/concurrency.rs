@@ -60,7 +60,7 @@ async fn a_run_waits_for_the_lock_says_so_and_times_out() {
     .await;
 
     let dir = WorkDir::new();
-    let waited = cli(BIN, &dir, test_db.url(), &["--lock-timeout", "2", "up"]);
+    let waited = cli(BIN, &dir, test_db.url(), &["--wait-budget", "2", "up"]);
     assert_eq!(waited.code, 1, "{waited:#?}");
     assert_eq!(
         waited.stderr_lines(),
@@ -81,7 +81,7 @@ async fn a_run_waits_for_the_lock_says_so_and_times_out() {
         BIN,
         &dir,
         other.url(),
-        &["--lock-timeout", "2", "up", "-n", "1"],
+        &["--wait-budget", "2", "up", "-n", "1"],
     );
     assert_eq!(other_up.code, 0, "{other_up:#?}");
 

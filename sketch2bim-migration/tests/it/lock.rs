@@ -2,7 +2,7 @@
 //! connection is ended stops before changing anything more; the checks are
 //! made again once the lock is held (another migrator's history, a wrongly
 //! typed bookkeeping column); SIGTERM cancels the statement in flight;
-//! `--lock-timeout` is a deadline.
+//! `--wait-budget` is a deadline.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -272,7 +272,7 @@ async fn a_wrongly_typed_checksum_column_is_refused_before_anything_is_written()
 async fn sigterm_cancels_the_queued_statement_and_rolls_back() {
     let (test_db, db, _api, held, _) = at_m008_with_a_blocker().await;
     let mut child = Command::new(BIN)
-        .args(["-u", test_db.url(), "--lock-wait", "0", "up"])
+        .args(["-u", test_db.url(), "--table-lock-timeout", "0", "up"])
         .env_remove("DATABASE_URL")
         .env_remove("SKETCH2BIM_DATABASE_URL")
         .env_remove("MIGRATION_LOCK_WAIT")
@@ -348,13 +348,13 @@ async fn the_lock_timeout_is_a_deadline_and_its_attempts_are_counted_right() {
             BIN,
             &WorkDir::new(),
             test_db.url(),
-            &["--lock-timeout", timeout, "up"],
+            &["--wait-budget", timeout, "up"],
         );
         let took = started.elapsed();
         let budget = Duration::from_secs(timeout.parse().expect("seconds"));
         assert!(
             took < budget + Duration::from_millis(600),
-            "--lock-timeout {timeout} took {took:?}: {run:#?}"
+            "--wait-budget {timeout} took {took:?}: {run:#?}"
         );
         assert_eq!(run.code, 1, "{run:#?}");
         let error = last_line(&run);

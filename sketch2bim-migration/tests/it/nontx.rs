@@ -285,12 +285,12 @@ async fn eight_rounds_of_eight_processes_apply_it_once_on_sqlite() {
     );
 }
 
-/// `error: 1 applied migration was edited …` for `name`.
+/// The refusal of an edited `name`: `1 applied migration was edited …`.
 fn refused(name: &str, applied: &str, now: &str) -> String {
     format!(
         "1 applied migration was edited after it was applied: {name} (applied as {applied}, \
          {now} now); revert the edit, or review it and run repair to record the new checksum \
-         (--allow-edited or MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was changed"
+         (MIGRATION_ALLOW_EDITED=1 runs anyway); nothing was changed"
     )
 }
 

@@ -6,11 +6,11 @@
 //! read it), the ALTER waits, and every later query on `jobs` queues behind the
 //! waiting ALTER: the table is unusable until the application transaction
 //! ends. So on PostgreSQL each migration's transaction starts with
-//! `SET LOCAL lock_timeout` (the *lock wait*, 2 s by default, `--lock-wait` or
+//! `SET LOCAL lock_timeout` (the *lock wait*, 2 s by default, `--table-lock-timeout` or
 //! `MIGRATION_LOCK_WAIT`): a statement that cannot get its lock in that time
 //! fails with SQLSTATE 55P03, the runner rolls the whole migration back, which
 //! lets the queued application queries through, and tries again after a pause
-//! (250 ms, doubling up to 2 s), until the run's `--lock-timeout` is spent.
+//! (250 ms, doubling up to 2 s), until the run's `--wait-budget` is spent.
 //!
 //! Who blocks it is read while it waits, from the migration lock's own
 //! connection (the migration's connection is busy waiting): the migration's
@@ -34,7 +34,7 @@ use crate::backend::postgres::lock::sqlstate;
 
 pub(crate) use crate::model::run::DEFAULT_LOCK_WAIT;
 
-/// The environment variable that sets the lock wait (the CLI's `--lock-wait`
+/// The environment variable that sets the lock wait (the CLI's `--table-lock-timeout`
 /// wins over it; `migrate_on_startup` reads it too).
 pub const LOCK_WAIT_ENV: &str = "MIGRATION_LOCK_WAIT";
 
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn lock_waits_parse_with_a_unit_and_zero_means_no_bound() {
-        let ok = |v| parse_lock_wait("--lock-wait", v).ok();
+        let ok = |v| parse_lock_wait("MIGRATION_LOCK_WAIT", v).ok();
         assert_eq!(ok("500ms"), Some(Some(Duration::from_millis(500))));
         assert_eq!(ok("2s"), Some(Some(Duration::from_secs(2))));
         assert_eq!(ok(" 1.5s "), Some(Some(Duration::from_millis(1500))));
@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn lock_waits_take_ms_and_s_in_any_case_and_round_to_milliseconds() {
-        let ok = |v| parse_lock_wait("--lock-wait", v).ok();
+        let ok = |v| parse_lock_wait("MIGRATION_LOCK_WAIT", v).ok();
         assert_eq!(ok("1s 500ms"), Some(Some(Duration::from_millis(1500))));
         assert_eq!(ok("2S"), Some(Some(Duration::from_secs(2))));
         assert_eq!(ok("250MS"), Some(Some(Duration::from_millis(250))));
@@ -394,7 +394,7 @@ mod tests {
             "00",
         ] {
             assert!(
-                parse_lock_wait("--lock-wait", bad).is_err(),
+                parse_lock_wait("MIGRATION_LOCK_WAIT", bad).is_err(),
                 "{bad:?} was taken"
             );
         }
