@@ -52,7 +52,7 @@ pub(super) fn ahead(names: &[String]) -> String {
     )
 }
 
-pub(super) fn renumbered(renumbered: &[crate::pure::state::Renumbered]) -> String {
+pub(super) fn renumbered(renumbered: &[crate::model::recorded::Renumbered]) -> String {
     let n = renumbered.len();
     format!(
         "the database records {}, which this binary does not have but has as {}: renumbered \
