@@ -131,10 +131,10 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let resolve = |path: &str| -> Option<String> {
         let mut parts: Vec<&str> = path.split("::").collect();
         let mut joined = parts.join("/");
-        if let Some(via) = roots.get(parts[0]) {
-            if !modules.contains(parts[0]) {
-                joined = via.clone();
-            }
+        if let Some(via) = roots.get(parts[0])
+            && !modules.contains(parts[0])
+        {
+            joined = via.clone();
         }
         parts = joined.split('/').collect();
         (1..=parts.len())
