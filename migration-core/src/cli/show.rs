@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Format;
 use crate::model::error::plural;
-use crate::ops::runner::{self, Direction, Goal, History, Report, RunOptions};
+use crate::ops::runner::{self, Direction, Goal, History, Report, RunOptions, Verification};
 use crate::pure::checksum::{self, Verdict};
 use crate::tooling::check::EntityStatements;
 use crate::{Database, Error, fmt_duration};
@@ -243,29 +243,24 @@ pub(super) async fn verify(
     history: &History,
     db: &DatabaseConnection,
 ) -> Result<(), Error> {
-    let state = runner::read_state(db, history).await?;
-    crate::ops::checks::refuse_unknown(db, history, &state).await?;
-    state.refuse_damage(history)?;
-    if let Some(found) = &state.alembic {
-        eprintln!(
-            "{}: nothing recorded yet: the database is at Alembic revision {}, and the next up \
-             or adopt records it with its checksums",
-            database.name, found.revision
-        );
-        return Ok(());
-    }
-    if state.applied.is_empty() {
-        eprintln!(
-            "{}: no migration is applied, so there is nothing to verify",
-            database.name
-        );
-        return Ok(());
-    }
-    let checks = checksum::compare(history, &state, db.get_database_backend(), false).await;
-    if !checksum::edited(&checks).is_empty() {
-        // Another migrator's history renders differently too: refuse it as such.
-        runner::refuse_foreign(db, history, &state).await?;
-    }
+    let checks = match runner::verify(db, history).await? {
+        Verification::AtAlembic { revision } => {
+            eprintln!(
+                "{}: nothing recorded yet: the database is at Alembic revision {revision}, and \
+                 the next up or adopt records it with its checksums",
+                database.name
+            );
+            return Ok(());
+        }
+        Verification::NothingApplied => {
+            eprintln!(
+                "{}: no migration is applied, so there is nothing to verify",
+                database.name
+            );
+            return Ok(());
+        }
+        Verification::Checked(checks) => checks,
+    };
     let width = checks.iter().map(|e| e.name.len()).max().unwrap_or(0);
     for entry in &checks {
         let said = match &entry.verdict {
@@ -331,41 +326,17 @@ pub(super) async fn autogenerate(
     dir: Option<&std::path::Path>,
     name: &str,
 ) -> Result<(), Error> {
-    let Some(entities) = entities else {
-        return Err(Error::NoEntities {
-            database: database.name,
-            purpose: "generate from",
-        });
-    };
-    let state = runner::read_state(db, history).await?;
-    crate::ops::checks::refuse_unknown(db, history, &state).await?;
-    let pending = state.pending(history);
-    if !pending.is_empty() || state.alembic.is_some() {
-        return Err(Error::NotAtHead {
-            pending: pending.into_iter().map(str::to_owned).collect(),
-        });
-    }
-    let have = crate::pure::catalog::Catalog::read_schema(
-        db,
-        history.schema(),
-        &[history.table(), crate::ops::adopt::ALEMBIC_TABLE],
-    )
-    .await
-    .map_err(Error::db("reading the catalog"))?;
-    let want = crate::tooling::check::entity_catalog(db, entities).await?;
-    let Some(source) = crate::tooling::autogen::migration_source(&have, &want) else {
+    let Some(written) =
+        crate::tooling::autogen::autogenerate(database, history, db, entities, dir, name).await?
+    else {
         eprintln!(
             "{}: the database already matches the entities; no migration written",
             database.name
         );
         return Ok(());
     };
-    let path = crate::tooling::generate::generate_source(database, dir, name, &source)?;
-    println!("created {}", path.display());
-    for note in source
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("// review: lint "))
-    {
+    println!("created {}", written.path.display());
+    for note in &written.lint_notes {
         eprintln!("warning: lint: {note}");
     }
     Ok(())

@@ -64,3 +64,22 @@ pub struct Step {
     /// back and tried again (see [`crate::backend::postgres::lock_wait`]).
     pub lock_waits: u32,
 }
+
+/// What a run did and where it left the database.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub steps: Vec<Step>,
+    /// Newest applied migration afterwards.
+    pub current: Option<String>,
+    /// Newest migration this binary has.
+    pub head: Option<String>,
+    /// Migrations still pending afterwards, oldest first.
+    pub pending: Vec<String>,
+    /// The Alembic revision this run adopted, if it did.
+    pub adopted: Option<String>,
+    /// The migration `adopt --at` baselined the database at, if it did.
+    pub baselined: Option<String>,
+    /// Applied migrations edited since they were applied (`up` only, when
+    /// allowed; see [`crate::ops::edited`]), each warned about.
+    pub edited: Vec<String>,
+}

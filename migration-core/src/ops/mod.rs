@@ -10,3 +10,4 @@ pub(crate) mod record;
 pub(crate) mod run;
 pub(crate) mod runner;
 pub(crate) mod step;
+pub(crate) mod verify;

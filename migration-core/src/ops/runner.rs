@@ -21,29 +21,11 @@ use crate::ops::adopt::Takeover;
 use crate::ops::step::{Run, run_step};
 
 pub use crate::model::recorded::{Applied, State};
-pub use crate::model::run::{Direction, Goal, RunOptions, Step};
+pub use crate::model::run::{Direction, Goal, Report, RunOptions, Step};
 pub use crate::ops::checks::{refuse_foreign, refuse_not_our_history};
 pub use crate::ops::read::read_state;
+pub use crate::ops::verify::{Verification, verify};
 pub use crate::pure::history::History;
-
-/// What a run did and where it left the database.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub steps: Vec<Step>,
-    /// Newest applied migration afterwards.
-    pub current: Option<String>,
-    /// Newest migration this binary has.
-    pub head: Option<String>,
-    /// Migrations still pending afterwards, oldest first.
-    pub pending: Vec<String>,
-    /// The Alembic revision this run adopted, if it did.
-    pub adopted: Option<String>,
-    /// The migration `adopt --at` baselined the database at, if it did.
-    pub baselined: Option<String>,
-    /// Applied migrations edited since they were applied (`up` only, when
-    /// allowed; see [`crate::ops::edited`]), each warned about.
-    pub edited: Vec<String>,
-}
 
 impl Report {
     fn new(history: &History, state: &State, steps: Vec<Step>) -> Report {
@@ -202,8 +184,7 @@ pub async fn adopt(
     if takeover(history, &state, how)?.is_none() {
         return Ok(Report::new(history, &state, Vec::new()));
     }
-    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let outcome = async {
+    with_lock(db, history, options, async |_| {
         // Again under the lock: another run may have taken it over meanwhile.
         let state = read_state(db, history).await?;
         crate::ops::checks::refuse_unknown(db, history, &state).await?;
@@ -222,12 +203,8 @@ pub async fn adopt(
             _ => {}
         }
         Ok::<_, Error>(report)
-    }
-    .await;
-    let released = lock.release().await;
-    let report = outcome?;
-    released?;
-    Ok(report)
+    })
+    .await
 }
 
 /// What `adopt` would take the database over as, given what it records:
@@ -273,8 +250,7 @@ pub async fn repair(
     options: &RunOptions,
 ) -> Result<Vec<String>, Error> {
     let backend = db.get_database_backend();
-    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let outcome = async {
+    with_lock(db, history, options, async |_| {
         let state = read_state(db, history).await?;
         // Another migrator's checksums are not this binary's to overwrite.
         crate::ops::checks::refuse_under_lock(db, history, &state).await?;
@@ -330,12 +306,8 @@ pub async fn repair(
             );
         }
         Ok::<_, Error>(repaired.into_iter().map(|(name, _)| name).collect())
-    }
-    .await;
-    let released = lock.release().await;
-    let names = outcome?;
-    released?;
-    Ok(names)
+    })
+    .await
 }
 
 /// Drops `alembic_version` from an adopted database, under the lock.
@@ -345,8 +317,7 @@ pub async fn drop_alembic_version(
     history: &History,
     options: &RunOptions,
 ) -> Result<bool, Error> {
-    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let outcome = async {
+    with_lock(db, history, options, async |_| {
         let state = read_state(db, history).await?;
         crate::ops::adopt::drop_alembic_version(
             db,
@@ -354,12 +325,8 @@ pub async fn drop_alembic_version(
             state.alembic.is_none() && state.tracked,
         )
         .await
-    }
-    .await;
-    let released = lock.release().await;
-    let dropped = outcome?;
-    released?;
-    Ok(dropped)
+    })
+    .await
 }
 
 /// Drops every table of the database (its current schema on PostgreSQL),
@@ -369,10 +336,10 @@ pub async fn fresh(
     history: &History,
     options: &RunOptions,
 ) -> Result<Report, Error> {
-    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let dropped = drop_all_tables(db, history).await;
-    lock.release().await?;
-    dropped?;
+    with_lock(db, history, options, async |_| {
+        drop_all_tables(db, history).await
+    })
+    .await?;
     up(db, history, &Goal::All, options).await
 }
 
@@ -393,6 +360,22 @@ async fn drop_all_tables(db: &DatabaseConnection, history: &History) -> Result<(
     Ok(())
 }
 
+/// Runs `body` holding the migration lock, which is released whatever
+/// `body` returns; `body`'s error comes first.
+async fn with_lock<T>(
+    db: &DatabaseConnection,
+    history: &History,
+    options: &RunOptions,
+    body: impl AsyncFnOnce(&MigrationLock) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
+    let outcome = body(&lock).await;
+    let released = lock.release().await;
+    let value = outcome?;
+    released?;
+    Ok(value)
+}
+
 /// Takes the lock, reads the state again, and runs what `plan` then says.
 async fn locked(
     db: &DatabaseConnection,
@@ -401,8 +384,7 @@ async fn locked(
     plan: impl Fn(&State) -> Result<Vec<usize>, Error>,
     direction: Direction,
 ) -> Result<Report, Error> {
-    let lock = MigrationLock::acquire(db, history, options.lock_timeout).await?;
-    let outcome = async {
+    with_lock(db, history, options, async |lock| {
         let mut state = read_state(db, history).await?;
         crate::ops::checks::refuse_under_lock(db, history, &state).await?;
         let mut adopted = None;
@@ -429,7 +411,7 @@ async fn locked(
                 direction,
                 state: &state,
                 options,
-                lock: &lock,
+                lock,
             };
             if let Some(step) = run_step(&run, index, flush, &mut waited).await? {
                 steps.push(step);
@@ -439,12 +421,8 @@ async fn locked(
         let mut report = Report::new(history, &state, steps);
         report.adopted = adopted;
         Ok::<_, Error>(report)
-    }
-    .await;
-    let released = lock.release().await;
-    let report = outcome?;
-    released?;
-    Ok(report)
+    })
+    .await
 }
 
 /// Adds the checksum column to a bookkeeping table made before checksums

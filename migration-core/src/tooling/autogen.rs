@@ -403,5 +403,59 @@ fn foreign_keys<'a>(table_name: &'a str, table: &'a Table) -> BTreeMap<String, L
         .collect()
 }
 
+/// A migration `generate --autogenerate` wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The new migration's file.
+    pub path: std::path::PathBuf,
+    /// What `lint` found in it, as written in its review notes.
+    pub lint_notes: Vec<String>,
+}
+
+/// Writes a migration that takes the database (at head) to what the
+/// entities describe, registered in the migrator; `None` when they match.
+pub(crate) async fn autogenerate(
+    database: &crate::Database,
+    history: &crate::pure::history::History,
+    db: &sea_orm::DatabaseConnection,
+    entities: Option<crate::tooling::check::EntityStatements>,
+    dir: Option<&std::path::Path>,
+    name: &str,
+) -> Result<Option<Written>, crate::Error> {
+    use crate::Error;
+    let Some(entities) = entities else {
+        return Err(Error::NoEntities {
+            database: database.name,
+            purpose: "generate from",
+        });
+    };
+    let state = crate::ops::read::read_state(db, history).await?;
+    crate::ops::checks::refuse_unknown(db, history, &state).await?;
+    let pending = state.pending(history);
+    if !pending.is_empty() || state.alembic.is_some() {
+        return Err(Error::NotAtHead {
+            pending: pending.into_iter().map(str::to_owned).collect(),
+        });
+    }
+    let have = Catalog::read_schema(
+        db,
+        history.schema(),
+        &[history.table(), crate::model::recorded::ALEMBIC_TABLE],
+    )
+    .await
+    .map_err(Error::db("reading the catalog"))?;
+    let want = crate::tooling::check::entity_catalog(db, entities).await?;
+    let Some(source) = migration_source(&have, &want) else {
+        return Ok(None);
+    };
+    let path = crate::tooling::generate::generate_source(database, dir, name, &source)?;
+    let lint_notes = source
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("// review: lint "))
+        .map(str::to_owned)
+        .collect();
+    Ok(Some(Written { path, lint_notes }))
+}
+
 #[cfg(test)]
 mod tests;
