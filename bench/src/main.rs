@@ -26,7 +26,6 @@
 //! drops its own databases there.
 
 mod lock_safe;
-mod proxy;
 
 use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
@@ -39,6 +38,7 @@ use migration_core::startup::migrate_with;
 use migration_core::target::Target;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use sketch2bim_migration::Migrator;
+use test_support::proxy;
 
 type Fallible<T> = Result<T, String>;
 

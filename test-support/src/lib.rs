@@ -16,6 +16,7 @@ pub mod diff;
 pub mod lint;
 pub mod migrations;
 pub mod pgbouncer;
+pub mod proxy;
 pub mod rows;
 pub mod schema_file;
 pub mod walk;

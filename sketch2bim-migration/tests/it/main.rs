@@ -2,6 +2,7 @@
 
 mod adopt;
 mod batching;
+mod boot;
 mod busy;
 mod check;
 mod checksum;
