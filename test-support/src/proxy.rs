@@ -38,7 +38,14 @@ impl Counts {
     pub fn ddl(&self) -> Vec<&str> {
         self.statements
             .iter()
-            .map(|s| s[2..].trim_start())
+            .map(|s| {
+                // Past leading `--` comment lines.
+                let mut rest = s[2..].trim_start();
+                while rest.starts_with("--") {
+                    rest = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+                }
+                rest
+            })
             .filter(|s| {
                 let upper = s.to_ascii_uppercase();
                 ["CREATE", "ALTER", "DROP"]
