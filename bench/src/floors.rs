@@ -526,8 +526,8 @@ async fn fresh(
          sea-orm-migration's own `MigratorTrait::up` applying the final schema \
          (`schemas/sketch2bim_schema.sql`) as one migration; the schema file in one transaction \
          (one round trip). As processes: `sketch2bim-migration up`, the psql binary running \
-         `-1 -f` on the schema file{}. {ROUNDS} rounds of {per_round} runs each, all in turn \
-         on a new database each; cells: median / p95 (lowest–highest median of a round). Load \
+         `-1 -f` on the schema file{}. {ROUNDS} rounds; in each, both sslmodes, {per_round} \
+         runs of each program, all in turn, each on a new database; cells: median / p95 (lowest–highest median of a round). Load \
          average at the start: {}.\n",
         if libpq.is_some() {
             ", and the libpq client sending the file in one transaction as one query"
@@ -543,14 +543,19 @@ async fn fresh(
     );
     println!("|---|---|---|---|---|---|");
     let fresh_db = "kvshvl_bench_fresh";
-    let mut processes = Vec::new();
-    let mut rss_fresh: f64 = 0.0;
-    for (label, mode) in [("default (prefer)", None), ("disable", Some("disable"))] {
-        let url = url_for(server, fresh_db, mode)?;
-        let floor_url = libpq_url(&url);
-        let (mut ours, mut stock, mut floor) = (Rounds::new(), Rounds::new(), Rounds::new());
-        let (mut ours_p, mut psql_p, mut c_p) = (Rounds::new(), Rounds::new(), Rounds::new());
-        for round in 0..ROUNDS {
+    // Both sslmodes in every round, so that a drift of the machine over the
+    // section (it creates some 250 databases) shows in both alike.
+    let modes = [("default (prefer)", None), ("disable", Some("disable"))];
+    let mut samples: Vec<[Rounds; 6]> = modes
+        .iter()
+        .map(|_| std::array::from_fn(|_| Rounds::new()))
+        .collect();
+    for round in 0..ROUNDS {
+        for ((_, mode), [ours, stock, floor, ours_p, psql_p, c_p]) in
+            modes.iter().zip(samples.iter_mut())
+        {
+            let url = url_for(server, fresh_db, *mode)?;
+            let floor_url = libpq_url(&url);
             for _ in 0..per_round {
                 create_db(admin, fresh_db, None).await?;
                 let db = connect_as_migrator(&url).await?;
@@ -603,15 +608,22 @@ async fn fresh(
                 }
             }
         }
+    }
+    let mut rss_fresh: f64 = 0.0;
+    for (_, mode) in &modes {
+        let url = url_for(server, fresh_db, *mode)?;
         create_db(admin, fresh_db, None).await?;
         rss_fresh = rss_fresh.max(peak_rss(bin, &["-u", &url, "up"])?);
+    }
+    let mut processes = Vec::new();
+    for ((label, _), [ours, stock, floor, ours_p, psql_p, c_p]) in modes.iter().zip(&samples) {
         println!(
             "| {label} | {} | {} | {} | {:.2}× | {:.2}× |",
             ours.cell(),
             stock.cell(),
             floor.cell(),
-            paired_ratio(&ours, &stock),
-            paired_ratio(&ours, &floor),
+            paired_ratio(ours, stock),
+            paired_ratio(ours, floor),
         );
         processes.push((label, ours_p, psql_p, c_p));
     }
