@@ -3,10 +3,12 @@
 //!
 //! 1. No-op `up` at head (the boot-time check): in-process latency, what is
 //!    sent (connections, round trips, statements, DDL), and whole-process wall
-//!    time and peak memory of the release binary against `psql` running one
-//!    `SELECT`.
+//!    time and peak memory of the release binary against the psql binary and
+//!    a minimal libpq C client sending the same SELECT (`src/floors.rs`).
 //! 2. A fresh database to head, against applying `schemas/sketch2bim_schema.sql`
-//!    in one transaction.
+//!    in one transaction (in process, with the psql binary and with the libpq
+//!    client) and against stock sea-orm-migration applying it as one
+//!    migration. `cargo run --release -p bench -- floors` runs only 1 and 2.
 //! 3. A populated database (200,000 users, 1,000,000 jobs) from m006 to head,
 //!    against the same statements executed by hand.
 //!
@@ -25,17 +27,15 @@
 //! postgres://postgres@127.0.0.1:5432/postgres; the benchmark creates and
 //! drops its own databases there.
 
+mod floors;
 mod lock_safe;
-mod proxy;
 
-use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use migration_core::dry_run;
 use migration_core::runner::{self, Direction, Goal, History, RunOptions};
-use migration_core::startup::migrate_with;
 use migration_core::target::Target;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use sketch2bim_migration::Migrator;
@@ -57,11 +57,12 @@ fn main() -> std::process::ExitCode {
     let only = std::env::args().nth(1);
     let outcome = match only.as_deref() {
         None => runtime.block_on(run()),
+        Some("floors") => runtime.block_on(floors_only()),
         Some("busy") => runtime.block_on(busy_only()),
         Some("lock-safe") => runtime.block_on(lock_safe_only()),
         Some(other) => Err(format!(
-            "unknown section {other:?}: run with no argument for every section, `busy` or \
-             `lock-safe`"
+            "unknown section {other:?}: run with no argument for every section, `floors`, \
+             `busy` or `lock-safe`"
         )),
     };
     match outcome {
@@ -250,9 +251,7 @@ async fn run() -> Fallible<()> {
     let server = server_url();
     let admin = connect_plain(&server).await?;
     let bin = migrator_binary()?;
-    let psql = PathBuf::from("psql");
     let history = History::of::<Migrator>();
-    let options = RunOptions::default();
 
     let version: String = admin
         .query_one_raw(sea_orm::Statement::from_string(
@@ -275,234 +274,28 @@ async fn run() -> Fallible<()> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("Machine: {cpu}, {cores} cores; PostgreSQL {version}, local (127.0.0.1).\n");
 
-    // 1. No-op up at head.
-    let head_db = "kvshvl_bench_head";
-    create_db(&admin, head_db, None).await?;
-    {
-        let db = connect_as_migrator(&url_for(&server, head_db, None)?).await?;
-        runner::up(&db, &history, &Goal::All, &options)
-            .await
-            .map_err(|e| migration_core::one_line(&e, &[]))?;
-        let _ = db.close().await;
-    }
-    println!("### 1. No-op `up` at head (the boot-time check)\n");
     println!(
-        "| sslmode | in-process, open pool: median / p95 | in-process incl. connect: median / p95 | `sketch2bim-migration up` process: median / p95 | `psql -c 'SELECT 1'` process: median / p95 |"
+        "Load average (1, 5, 15 min) at the start: {}.\n",
+        floors::load()
     );
-    println!("|---|---|---|---|---|");
-    for (label, mode) in [("default (prefer)", None), ("disable", Some("disable"))] {
-        let url = url_for(&server, head_db, mode)?;
-        let db = connect_as_migrator(&url).await?;
-        let mut warm = Vec::new();
-        for _ in 0..300 {
-            let t = Instant::now();
-            migrate_with::<Migrator>(&db, true, &options)
-                .await
-                .map_err(|e| migration_core::one_line(&e, &[]))?;
-            warm.push(t.elapsed());
-        }
-        let _ = db.close().await;
-        let mut cold = Vec::new();
-        for _ in 0..100 {
-            let t = Instant::now();
-            let db = connect_as_migrator(&url).await?;
-            migrate_with::<Migrator>(&db, true, &options)
-                .await
-                .map_err(|e| migration_core::one_line(&e, &[]))?;
-            let _ = db.close().await;
-            cold.push(t.elapsed());
-        }
-        let mut ours = Vec::new();
-        let mut floor = Vec::new();
-        for _ in 0..50 {
-            ours.push(run_process(&bin, &["-u", &url, "up"])?);
-            floor.push(run_process(&psql, &[url.as_str(), "-XAtqc", "SELECT 1"])?);
-        }
-        let (w, c, o, f) = (spread(warm), spread(cold), spread(ours), spread(floor));
-        println!(
-            "| {label} | {} / {} | {} / {} | {} / {} | {} / {} |",
-            ms(w.0),
-            ms(w.1),
-            ms(c.0),
-            ms(c.1),
-            ms(o.0),
-            ms(o.1),
-            ms(f.0),
-            ms(f.1)
-        );
-    }
-    // Of the in-process check, what comparing the applied migrations'
-    // checksums costs: rendering each one without a database.
-    let url = url_for(&server, head_db, None)?;
-    {
-        let db = connect_as_migrator(&url).await?;
-        let history = History::of::<Migrator>();
-        let state = migration_core::runner::read_state(&db, &history)
-            .await
-            .map_err(|e| migration_core::one_line(&e, &[]))?;
-        let mut compare = Vec::new();
-        for _ in 0..300 {
-            let t = Instant::now();
-            let entries = migration_core::checksum::compare(
-                &history,
-                &state,
-                db.get_database_backend(),
-                false,
-            )
-            .await;
-            compare.push(t.elapsed());
-            if entries.len() != history.names().len() {
-                return Err("the checksum comparison missed a migration".into());
-            }
-        }
-        let _ = db.close().await;
-        let (median, p95) = spread(compare);
-        println!(
-            "\nOf the in-process check, comparing the {} applied migrations' checksums (each \
-             rendered without a database): {} / {} (median / p95).",
-            history.names().len(),
-            ms(median),
-            ms(p95)
-        );
-    }
-    let rss_ours = (0..5)
-        .map(|_| peak_rss(&bin, &["-u", &url, "up"]))
-        .collect::<Fallible<Vec<_>>>()?
-        .into_iter()
-        .fold(0.0, f64::max);
-    let rss_psql = (0..5)
-        .map(|_| peak_rss(&psql, &[url.as_str(), "-XAtqc", "SELECT 1"]))
-        .collect::<Fallible<Vec<_>>>()?
-        .into_iter()
-        .fold(0.0, f64::max);
-
-    // What the check sends, counted by a proxy (plaintext).
-    let upstream = url::Url::parse(&server).map_err(|e| e.to_string())?;
-    let addr = (
-        upstream.host_str().unwrap_or("127.0.0.1"),
-        upstream.port().unwrap_or(5432),
-    )
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or("the server's address does not resolve")?;
-    let (port, counts) = proxy::start(addr).map_err(|e| e.to_string())?;
-    let mut proxied =
-        url::Url::parse(&url_for(&server, head_db, Some("disable"))?).map_err(|e| e.to_string())?;
-    let _ = proxied.set_host(Some("127.0.0.1"));
-    let _ = proxied.set_port(Some(port));
-    run_process(&bin, &["-u", proxied.as_str(), "up"])?;
-    std::thread::sleep(Duration::from_millis(100));
-    let sent = counts.lock().map_err(|_| "proxy poisoned")?.clone();
-    println!(
-        "\nThe process sent: {} connection(s), {} round trips (startup and authentication included), \
-         {} statement(s) executed, {} DDL statement(s):",
-        sent.connections,
-        sent.round_trips,
-        sent.executed(),
-        sent.ddl().len()
-    );
-    for s in &sent.statements {
-        println!(
-            "- `{}`",
-            s[2..].split_whitespace().collect::<Vec<_>>().join(" ")
-        );
-    }
-    println!(
-        "\nPeak memory: `sketch2bim-migration up` {rss_ours:.1} MiB, `psql -c 'SELECT 1'` {rss_psql:.1} MiB.\n"
-    );
-    drop_db(&admin, head_db).await?;
-
-    // 2. Fresh database to head.
-    println!("### 2. Fresh database to head\n");
-    println!(
-        "| sslmode | in-process `up`: median | in-process floor: schema file in one transaction | ratio (median of paired runs) | `sketch2bim-migration up` process | `psql -1 -f schemas/sketch2bim_schema.sql` process |"
-    );
-    println!("|---|---|---|---|---|---|");
-    let schema = std::fs::read_to_string(schema_file()).map_err(|e| format!("schema file: {e}"))?;
-    let fresh_db = "kvshvl_bench_fresh";
-    let mut rss_fresh: f64 = 0.0;
-    for (label, mode) in [("default (prefer)", None), ("disable", Some("disable"))] {
-        let url = url_for(&server, fresh_db, mode)?;
-        let (mut ours, mut floor, mut ours_p, mut floor_p) = (vec![], vec![], vec![], vec![]);
-        for _ in 0..20 {
-            create_db(&admin, fresh_db, None).await?;
-            let db = connect_as_migrator(&url).await?;
-            let t = Instant::now();
-            runner::up(&db, &history, &Goal::All, &options)
-                .await
-                .map_err(|e| migration_core::one_line(&e, &[]))?;
-            ours.push(t.elapsed());
-            let _ = db.close().await;
-
-            create_db(&admin, fresh_db, None).await?;
-            let db = connect_plain(&url).await?;
-            let t = Instant::now();
-            exec(&db, "BEGIN").await?;
-            exec(&db, &schema).await?;
-            exec(&db, "COMMIT").await?;
-            floor.push(t.elapsed());
-            let _ = db.close().await;
-
-            create_db(&admin, fresh_db, None).await?;
-            ours_p.push(run_process(&bin, &["-u", &url, "up"])?);
-            create_db(&admin, fresh_db, None).await?;
-            let file = schema_file();
-            let file = file.to_string_lossy();
-            floor_p.push(run_process(
-                &psql,
-                &[url.as_str(), "-Xq1", "-v", "ON_ERROR_STOP=1", "-f", &file],
-            )?);
-        }
-        create_db(&admin, fresh_db, None).await?;
-        rss_fresh = rss_fresh.max(peak_rss(&bin, &["-u", &url, "up"])?);
-        // Each run is paired with the floor run next to it; the ratio is the
-        // median of the pairs', steadier than a ratio of medians.
-        let mut ratios: Vec<f64> = ours
-            .iter()
-            .zip(&floor)
-            .map(|(o, f)| o.as_secs_f64() / f.as_secs_f64())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let ratio = ratios.get(ratios.len() / 2).copied().unwrap_or(0.0);
-        let (o, f) = (spread(ours).0, spread(floor).0);
-        println!(
-            "| {label} | {} | {} | {ratio:.2}× | {} | {} |",
-            ms(o),
-            ms(f),
-            ms(spread(ours_p).0),
-            ms(spread(floor_p).0)
-        );
-    }
-    println!(
-        "\nPeak memory of `sketch2bim-migration up` on a fresh database: {rss_fresh:.1} MiB.\n"
-    );
-    create_db(&admin, fresh_db, None).await?;
-    if let Ok(mut c) = counts.lock() {
-        *c = proxy::Counts::default();
-    }
-    let mut proxied = url::Url::parse(&url_for(&server, fresh_db, Some("disable"))?)
-        .map_err(|e| e.to_string())?;
-    let _ = proxied.set_host(Some("127.0.0.1"));
-    let _ = proxied.set_port(Some(port));
-    run_process(&bin, &["-u", proxied.as_str(), "up"])?;
-    std::thread::sleep(Duration::from_millis(100));
-    let sent = counts.lock().map_err(|_| "proxy poisoned")?.clone();
-    println!(
-        "A fresh run sent: {} connections (the run's and the migration lock's), {} round trips, \
-         {} statements executed ({} of them DDL); the schema file is {} statements in one round trip.\n",
-        sent.connections,
-        sent.round_trips,
-        sent.executed(),
-        sent.ddl().len(),
-        schema.matches(";\n").count()
-    );
-    drop_db(&admin, fresh_db).await?;
+    floors::run(&admin, &server, &bin, &history).await?;
 
     // 3. Populated database, m006 → head.
     populated(&admin, &server, &history).await?;
     busy(&admin, &server, &bin).await?;
     lock_safe::run(&admin, &server).await
+}
+
+/// Sections 1 and 2 alone.
+async fn floors_only() -> Fallible<()> {
+    let server = server_url();
+    let admin = connect_plain(&server).await?;
+    let bin = migrator_binary()?;
+    println!(
+        "Load average (1, 5, 15 min) at the start: {}.\n",
+        floors::load()
+    );
+    floors::run(&admin, &server, &bin, &History::of::<Migrator>()).await
 }
 
 /// Section 5 alone.

@@ -17,6 +17,7 @@ pub mod lint;
 pub mod migrations;
 pub mod pgbouncer;
 pub mod processes;
+pub mod proxy;
 pub mod rows;
 pub mod schema_file;
 pub mod walk;

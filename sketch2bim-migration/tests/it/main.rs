@@ -3,6 +3,7 @@
 mod adopt;
 mod adopt_baseline;
 mod batching;
+mod boot;
 mod busy;
 mod check;
 mod checksum;

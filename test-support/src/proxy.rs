@@ -1,10 +1,11 @@
 //! A counting TCP proxy in front of PostgreSQL (plaintext, `sslmode=disable`):
 //! connections opened, round trips (client turns after a server reply), and
 //! every statement sent (simple queries and extended-protocol parses and
-//! executions).
+//! executions). The tests use it to pin what a run sends; the benchmark to
+//! report it.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +38,14 @@ impl Counts {
     pub fn ddl(&self) -> Vec<&str> {
         self.statements
             .iter()
-            .map(|s| s[2..].trim_start())
+            .map(|s| {
+                // Past leading `--` comment lines.
+                let mut rest = s[2..].trim_start();
+                while rest.starts_with("--") {
+                    rest = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+                }
+                rest
+            })
             .filter(|s| {
                 let upper = s.to_ascii_uppercase();
                 ["CREATE", "ALTER", "DROP"]
@@ -46,6 +54,38 @@ impl Counts {
             })
             .collect()
     }
+}
+
+/// A proxy in front of the server of `url`; returns `url` pointed at the
+/// proxy, with `sslmode=disable` (the proxy reads plaintext), and the counts.
+pub fn in_front_of(url: &str) -> std::io::Result<(String, Arc<Mutex<Counts>>)> {
+    let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let mut parsed = url::Url::parse(url).map_err(|e| invalid(format!("{url}: {e}")))?;
+    let upstream = (
+        parsed.host_str().unwrap_or("127.0.0.1").to_owned(),
+        parsed.port().unwrap_or(5432),
+    )
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| invalid(format!("{url}: the host does not resolve")))?;
+    let (port, counts) = start(upstream)?;
+    let others: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != "sslmode")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed.set_query(None);
+    parsed
+        .query_pairs_mut()
+        .extend_pairs(others)
+        .append_pair("sslmode", "disable");
+    parsed
+        .set_host(Some("127.0.0.1"))
+        .map_err(|e| invalid(e.to_string()))?;
+    parsed
+        .set_port(Some(port))
+        .map_err(|()| invalid("the URL takes no port".to_owned()))?;
+    Ok((parsed.to_string(), counts))
 }
 
 /// Starts the proxy on a free local port; returns the port and the counts.
