@@ -104,6 +104,11 @@ async fn check_foreign<C: Reader + ?Sized>(
         return Ok(());
     }
     crate::pure::history::foreign(first.name(), &signature, &existing)?;
+    if ahead_of(history, state) {
+        // This history, grown past the binary: a later migration it does
+        // not know may have renamed or dropped a column of those tables.
+        return Ok(());
+    }
     // Tables of the right names: their columns too (one more query).
     let columns = crate::pure::history::signature_columns(&created, &later, &signature);
     if columns.is_empty() {
@@ -198,4 +203,18 @@ pub async fn refuse_not_our_history(
         }
     };
     Err(Error::NotOurHistory { command, reason })
+}
+
+/// Whether `state` records every migration of `history` and, past them,
+/// only names numbered after its head: this history run further by a newer
+/// binary, whatever those migrations changed.
+fn ahead_of(history: &History, state: &State) -> bool {
+    let number = |name: &str| crate::pure::layout::parse(name).map(|(n, _, _)| n);
+    let head = history.head().and_then(number);
+    !state.unknown.is_empty()
+        && history.names().iter().all(|n| state.is_applied(n))
+        && state
+            .unknown
+            .iter()
+            .all(|u| matches!((number(u), head), (Some(u), Some(h)) if u > h))
 }

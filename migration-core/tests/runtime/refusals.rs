@@ -190,7 +190,6 @@ async fn a_database_ahead_of_the_binary_is_refused(#[case] backend: Backend) {
 #[case::postgres(Backend::Postgres)]
 #[case::sqlite(Backend::Sqlite)]
 #[tokio::test]
-#[ignore = "refused as another migrator's history: the renamed column is read as missing"]
 async fn a_database_ahead_by_a_rename_of_the_first_tables_is_refused_as_ahead(
     #[case] backend: Backend,
 ) {
