@@ -42,6 +42,7 @@ pub use model::database::{Database, Described};
 pub use model::error::{Error, LockWaitFailure};
 pub use model::escape::escape;
 pub use model::redact::{describe_db_err, one_line};
+pub use model::stop::request as request_stop;
 pub use model::text::fmt_duration;
 pub use pure::catalog;
 pub use pure::checksum;

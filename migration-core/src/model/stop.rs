@@ -19,7 +19,6 @@ static STOP: OnceLock<&'static str> = OnceLock::new();
 /// Asks the run in progress (and any later one in this process) to stop,
 /// naming why (`SIGTERM`). An application embedding the runner may call it
 /// from its own shutdown handling.
-#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn request(signal: &'static str) {
     let _ = STOP.set(signal);
 }
