@@ -85,14 +85,14 @@ async fn check_foreign<C: Reader + ?Sized>(
     let render = |statements: Vec<Statement>| -> Vec<String> {
         statements.iter().map(Statement::to_string).collect()
     };
-    let Some(created) = crate::pure::capture::record(first.as_ref(), Direction::Up, backend).await
+    let Some(created) = crate::pure::capture::batch(first.as_ref(), Direction::Up, backend).await
     else {
         return Ok(());
     };
     let mut later = Vec::new();
     for migration in &history.migrations[1..] {
         if state.is_applied(migration.name()) {
-            match crate::pure::capture::record(migration.as_ref(), Direction::Up, backend).await {
+            match crate::pure::capture::batch(migration.as_ref(), Direction::Up, backend).await {
                 Some(statements) => later.push(render(statements)),
                 None => return Ok(()),
             }

@@ -2,7 +2,7 @@
 //! that it can run what PostgreSQL refuses inside a transaction block
 //! (`CREATE INDEX CONCURRENTLY`): its statements are sent one by one, each
 //! committing on its own (each as a simple query when the migration reads
-//! nothing, as recorded by [`crate::pure::capture::record`]), and its bookkeeping
+//! nothing, as recorded by [`crate::pure::capture::batch`]), and its bookkeeping
 //! row is written once they have all succeeded.
 //!
 //! It keeps the guarantees of a migration in a transaction, but the first:
@@ -74,7 +74,7 @@ pub(crate) async fn attempt(
     if !state.tracked && direction == Direction::Up {
         create_bookkeeping(db, history).await.map_err(bookkeeping)?;
     }
-    let recorded = crate::pure::capture::record(migration.as_ref(), direction, backend).await;
+    let recorded = crate::pure::capture::batch(migration.as_ref(), direction, backend).await;
     let own = own_connection(db).await?;
     let conn = own.as_ref().unwrap_or(db);
     let ran = async {

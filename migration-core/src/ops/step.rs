@@ -175,7 +175,7 @@ async fn attempt_step(
     // holds is recorded first and sent as one batch inside its transaction:
     // BEGIN, the batch, COMMIT, three round trips whatever its size.
     let recorded = match dialect.batches() {
-        true => crate::pure::capture::record(migration.as_ref(), direction, backend).await,
+        true => crate::pure::capture::batch(migration.as_ref(), direction, backend).await,
         false => None,
     };
     // What it records is what it renders, so its `up` need not be

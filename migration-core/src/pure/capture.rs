@@ -1,9 +1,9 @@
-//! What a migration sends, recorded without a database: the seam between a
+//! What a migration sends, captured without a database: the seam between a
 //! migration's Rust code and the SQL it renders.
 //!
 //! A migration runs against a recording connection of the database's backend,
 //! which keeps every statement it is sent and either answers queries with no
-//! rows ([`render`]: dry runs and checksums) or fails them ([`record`]: what
+//! rows ([`render`]: dry runs and checksums) or fails them ([`batch`]: what
 //! may be sent as one batch). Used by
 //!
 //! - the runner on PostgreSQL, which sends a migration that reads nothing
@@ -105,7 +105,7 @@ async fn attempt(
 /// depend on the database: the migration reads nothing (every query fails
 /// while recording) and opens no transaction of its own. `None` otherwise;
 /// such a migration must run statement by statement.
-pub(crate) async fn record(
+pub(crate) async fn batch(
     migration: &dyn MigrationTrait,
     direction: Direction,
     backend: DbBackend,
@@ -131,7 +131,7 @@ mod tests {
     use sea_orm::{DbBackend, DbErr};
     use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
 
-    use super::{Direction, record, render};
+    use super::{Direction, batch, render};
     use sea_orm::ConnectionTrait;
 
     /// Creates a table; reads nothing.
@@ -207,17 +207,17 @@ mod tests {
         rt.block_on(async {
             let pg = DbBackend::Postgres;
             assert_eq!(
-                sql(record(&Writes, Direction::Up, pg).await),
+                sql(batch(&Writes, Direction::Up, pg).await),
                 Some(vec![
                     r#"CREATE TABLE "floors" ( "id" integer NOT NULL )"#.to_owned()
                 ])
             );
             assert_eq!(
-                sql(record(&Writes, Direction::Down, pg).await),
+                sql(batch(&Writes, Direction::Down, pg).await),
                 Some(vec![r#"DROP TABLE "floors""#.to_owned()])
             );
-            assert_eq!(sql(record(&Reads, Direction::Up, pg).await), None);
-            assert_eq!(sql(record(&OwnTransaction, Direction::Up, pg).await), None);
+            assert_eq!(sql(batch(&Reads, Direction::Up, pg).await), None);
+            assert_eq!(sql(batch(&OwnTransaction, Direction::Up, pg).await), None);
         });
     }
 
@@ -247,7 +247,7 @@ mod tests {
             .build()
             .expect("a runtime");
         rt.block_on(async {
-            let sent = record(&Long, Direction::Up, DbBackend::Postgres)
+            let sent = batch(&Long, Direction::Up, DbBackend::Postgres)
                 .await
                 .expect("recorded");
             assert_eq!(sent.len(), super::CAPACITY * 3);

@@ -105,7 +105,7 @@ pub(crate) async fn expected(
     );
     let read = |catalog, evaluable| Ok::<_, sea_orm::DbErr>((catalog, evaluable));
     let scratch_literal = literal(&scratch);
-    if let Some(batches) = recorded(history, count).await {
+    if let Some(batches) = batches(history, count).await {
         // Simple queries in a transaction of its own: safe behind a
         // transaction-pooling proxy (see crate::backend::transport).
         let txn = Transaction::begin(db).await.map_err(failed())?;
@@ -142,11 +142,11 @@ pub(crate) async fn expected(
 }
 
 /// Each of migrations 1..`count` going up as one batch of SQL text, when
-/// none of them reads the database (see [`crate::pure::capture::record`]).
-async fn recorded(history: &History, count: usize) -> Option<Vec<String>> {
+/// none of them reads the database (see [`crate::pure::capture::batch`]).
+async fn batches(history: &History, count: usize) -> Option<Vec<String>> {
     let mut batches = Vec::with_capacity(count);
     for migration in &history.migrations[..count] {
-        let statements = crate::pure::capture::record(
+        let statements = crate::pure::capture::batch(
             migration.as_ref(),
             crate::model::run::Direction::Up,
             DbBackend::Postgres,
