@@ -3,6 +3,12 @@
 //! drops or renames, read from the statements the migrations render (see
 //! [`crate::pure::history`] for the rule and why), and the refusal of a database
 //! that lacks them.
+//!
+//! The statements are read by hand, not with a SQL parser: they are
+//! sea-query's own rendering (`CREATE TABLE`, `DROP TABLE`, `ALTER TABLE …
+//! RENAME`, `ADD`/`DROP COLUMN`), a fixed and small shape, and the runtime
+//! an application links should not carry a PostgreSQL grammar (the one
+//! `lint` uses, squawk's, is behind the `tooling` feature) for it.
 
 use crate::Error;
 
