@@ -4,25 +4,18 @@
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::backend::transport::Reader;
-use crate::pure::bookkeeping::{COLUMNS, add_checksum_sql, create_sql, is_recorded_statement};
+use crate::pure::bookkeeping::{COLUMNS, add_checksum_sql, create_sql};
 use crate::pure::checksum::COLUMN as CHECKSUM;
 use crate::pure::history::History;
 use sea_orm::Statement;
 
-/// SQLite: whether `table` (quoted) records migration `name`, read on `db`
-/// (inside the step's write-locked transaction, where there is one).
+/// Whether the bookkeeping table records a migration, asked with `query`
+/// (a step's recheck) on `db`, inside the step's write-locked transaction.
 pub(crate) async fn is_recorded<C: ConnectionTrait>(
     db: &C,
-    table: &str,
-    name: &str,
+    query: Statement,
 ) -> Result<bool, DbErr> {
-    let row = db
-        .query_one_raw(is_recorded_statement(
-            crate::backend::of(db.get_database_backend()),
-            table,
-            name,
-        ))
-        .await?;
+    let row = db.query_one_raw(query).await?;
     Ok(row
         .map(|r| r.try_get::<i32>("", "n"))
         .transpose()?

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::model::run::{Direction, Step};
-use crate::ops::record::{create_bookkeeping, is_recorded};
+use crate::ops::record::is_recorded;
 pub(crate) use crate::ops::run::Run;
-use crate::pure::bookkeeping::{create_sql, record_statement};
+use crate::pure::step::plan_step;
 
 /// Runs one migration. Returns `None` when (SQLite) another run did this
 /// step while this one waited.
@@ -157,7 +157,6 @@ async fn attempt_step(
     let migration = &history.migrations[index];
     let name = migration.name().to_owned();
     let backend = db.get_database_backend();
-    let table = history.quoted_table(crate::backend::of(backend));
     let started = Instant::now();
     let action = match direction {
         Direction::Up => "applying it",
@@ -198,24 +197,26 @@ async fn attempt_step(
     };
     let checksum = checksum.as_deref();
 
+    let plan = plan_step(
+        dialect,
+        history,
+        &name,
+        direction,
+        state.tracked,
+        dialect.rechecks_step(),
+        setup,
+        checksum,
+    );
+    // Values inline: simple queries, safe behind a transaction pooler.
+    let record = plan.record.to_string();
+
     let txn = dialect.begin(db, options).await?;
     if let Some(statements) = recorded {
-        let mut batch = setup;
+        let mut batch = plan.setup;
         batch.reserve(statements.len() + 2);
-        if !state.tracked && direction == Direction::Up {
-            batch.push(create_sql(crate::backend::of(backend), history));
-        }
+        batch.extend(plan.create_bookkeeping);
         batch.extend(statements.iter().map(Statement::to_string));
-        batch.push(
-            record_statement(
-                crate::backend::of(backend),
-                &table,
-                &name,
-                direction,
-                checksum,
-            )
-            .to_string(),
-        );
+        batch.push(record);
         if let Err(source) = txn.execute_unprepared(&batch.join(";\n")).await {
             let _ = txn.rollback().await;
             return Err(Error::Migration {
@@ -227,21 +228,17 @@ async fn attempt_step(
         return finish(run, txn, name, started).await;
     }
 
-    if !setup.is_empty() {
-        txn.execute_unprepared(&setup.join(";\n"))
+    if !plan.setup.is_empty() {
+        txn.execute_unprepared(&plan.setup.join(";\n"))
             .await
             .map_err(bookkeeping)?;
     }
-    if !state.tracked && direction == Direction::Up {
-        create_bookkeeping(&txn, history)
-            .await
-            .map_err(bookkeeping)?;
+    if let Some(create) = &plan.create_bookkeeping {
+        txn.execute_unprepared(create).await.map_err(bookkeeping)?;
     }
-    if dialect.rechecks_step() {
+    if let Some(recheck) = plan.recheck {
         // No lock spans the run: check again under the write lock.
-        let done = is_recorded(&txn, &table, &name)
-            .await
-            .map_err(bookkeeping)?;
+        let done = is_recorded(&txn, recheck).await.map_err(bookkeeping)?;
         if done == (direction == Direction::Up) {
             txn.rollback().await.map_err(bookkeeping)?;
             return Ok(None);
@@ -261,15 +258,7 @@ async fn attempt_step(
             source,
         });
     }
-    // Values inline: a simple query, safe behind a transaction pooler.
-    let record = record_statement(
-        crate::backend::of(backend),
-        &table,
-        &name,
-        direction,
-        checksum,
-    );
-    if let Err(source) = txn.execute_unprepared(&record.to_string()).await {
+    if let Err(source) = txn.execute_unprepared(&record).await {
         let _ = txn.rollback().await;
         return Err(bookkeeping(source));
     }

@@ -12,3 +12,4 @@ pub(crate) mod layout;
 pub(crate) mod plan;
 pub(crate) mod quote;
 pub(crate) mod state;
+pub(crate) mod step;

@@ -94,36 +94,6 @@ pub async fn plan(
         let name = migration.name().to_owned();
         let in_transaction =
             migration.use_transaction() != Some(false) || !dialect.runs_outside_transactions();
-        let mut statements = Vec::new();
-        if in_transaction {
-            statements.push(dialect.begin_sql().to_owned());
-            // Its lock wait and name; only the run's last commit waits for
-            // the disk (see backend).
-            statements.extend(dialect.prologue(
-                history.schema(),
-                &name,
-                options.lock_wait,
-                n + 1 == count,
-            ));
-        }
-        if !tracked && direction == Direction::Up {
-            statements.push(crate::pure::bookkeeping::create_sql(
-                crate::backend::of(backend),
-                history,
-            ));
-            tracked = true;
-        }
-        if dialect.rechecks_step() {
-            // The step checks again, under the write lock, that it is still due.
-            statements.push(
-                crate::pure::bookkeeping::is_recorded_statement(
-                    crate::backend::of(backend),
-                    &table,
-                    &name,
-                )
-                .to_string(),
-            );
-        }
         let sent = crate::pure::capture::render(migration.as_ref(), direction, backend)
             .await
             .map_err(|source| Error::Migration {
@@ -139,6 +109,32 @@ pub async fn plan(
             ),
             Direction::Down => None,
         };
+        // Its lock wait and name; only the run's last commit waits for the
+        // disk (see backend).
+        let setup = match in_transaction {
+            true => dialect.prologue(history.schema(), &name, options.lock_wait, n + 1 == count),
+            false => Vec::new(),
+        };
+        // The same plan the executor runs (`ops::step`).
+        let plan = crate::pure::step::plan_step(
+            dialect,
+            history,
+            &name,
+            direction,
+            tracked,
+            dialect.rechecks_step(),
+            setup,
+            checksum.as_deref(),
+        );
+        tracked |= direction == Direction::Up;
+        let mut statements = Vec::new();
+        if in_transaction {
+            statements.push(dialect.begin_sql().to_owned());
+        }
+        statements.extend(plan.setup);
+        statements.extend(plan.create_bookkeeping);
+        // A recheck: the step asks again, under the write lock, whether it is still due.
+        statements.extend(plan.recheck.map(|query| query.to_string()));
         if in_transaction {
             statements.extend(sent);
         } else {
@@ -146,14 +142,7 @@ pub async fn plan(
             statements.extend(sent);
             statements.push(crate::ops::outside::EPILOGUE.to_owned());
         }
-        let record = crate::pure::bookkeeping::record_statement(
-            crate::backend::of(backend),
-            &table,
-            &name,
-            direction,
-            checksum.as_deref(),
-        );
-        statements.push(record.to_string());
+        statements.push(plan.record.to_string());
         if in_transaction {
             statements.push("COMMIT".to_owned());
         }
