@@ -1,12 +1,15 @@
 //! A counting TCP proxy in front of PostgreSQL (plaintext, `sslmode=disable`):
-//! connections opened, round trips (client turns after a server reply), and
+//! connections opened, round trips (client turns after a server reply),
 //! every statement sent (simple queries and extended-protocol parses and
-//! executions). The tests use it to pin what a run sends; the benchmark to
-//! report it.
+//! executions), and a log of every statement executed with the connection
+//! that sent it and whether that connection was inside a transaction block
+//! then, as the server's last ReadyForQuery said. The tests use it to pin
+//! what a run sends; the benchmark to report it.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What went through the proxy.
@@ -19,6 +22,58 @@ pub struct Counts {
     pub statements: Vec<String>,
     /// Extended-protocol executions (`E`).
     pub executions: usize,
+    /// Every statement executed, in the order it was sent.
+    pub sent: Vec<Sent>,
+}
+
+/// One statement a client had executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// Which connection sent it: 0 for the first one opened through the
+    /// proxy (numbered as accepted, whatever was taken from the counts).
+    pub connection: usize,
+    /// The SQL as sent: a simple query's whole text (a batch is one), or
+    /// the prepared statement's of an execution.
+    pub sql: String,
+    /// `'Q'` for a simple query, `'E'` for an execution of a prepared one.
+    pub kind: char,
+    /// Whether the connection was in a transaction block when it sent it
+    /// (ReadyForQuery `T` or `E`, not `I`).
+    pub in_transaction: bool,
+}
+
+/// A proxy for one test database; it serves until the test binary exits.
+pub struct Proxy {
+    url: String,
+    counts: Arc<Mutex<Counts>>,
+}
+
+impl Proxy {
+    /// Starts a proxy to the server of `url` (a test database's URL);
+    /// panics when it cannot.
+    pub fn start(url: &str) -> Proxy {
+        match in_front_of(url) {
+            Ok((url, counts)) => Proxy { url, counts },
+            Err(e) => panic!("cannot start a proxy in front of {url}: {e}"),
+        }
+    }
+
+    /// The test database, through the proxy.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The statements executed since the last call, in the order they
+    /// were sent.
+    pub fn take(&self) -> Vec<Sent> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut counts.sent)
+    }
+
+    /// Everything counted so far.
+    pub fn counts(&self) -> &Arc<Mutex<Counts>> {
+        &self.counts
+    }
 }
 
 impl Counts {
@@ -95,11 +150,14 @@ pub fn start(upstream: SocketAddr) -> std::io::Result<(u16, Arc<Mutex<Counts>>)>
     let counts = Arc::new(Mutex::new(Counts::default()));
     let shared = Arc::clone(&counts);
     std::thread::spawn(move || {
+        let accepted = AtomicUsize::new(0);
         for client in listener.incoming().flatten() {
+            let connection = accepted.fetch_add(1, Ordering::Relaxed);
             let counts = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                if let Ok(server) = TcpStream::connect(upstream) {
-                    relay(client, server, &counts);
+            std::thread::spawn(move || match TcpStream::connect(upstream) {
+                Ok(server) => relay(client, server, connection, &counts),
+                Err(_) => {
+                    let _ = client.shutdown(Shutdown::Both);
                 }
             });
         }
@@ -107,7 +165,22 @@ pub fn start(upstream: SocketAddr) -> std::io::Result<(u16, Arc<Mutex<Counts>>)>
     Ok((port, counts))
 }
 
-fn relay(client: TcpStream, server: TcpStream, counts: &Mutex<Counts>) {
+/// What the proxy knows of one connection's client side.
+struct Session {
+    connection: usize,
+    /// Past the startup message (which has no type byte).
+    started: bool,
+    /// The statement and portal names the client defined, with their SQL.
+    statements: HashMap<String, String>,
+    portals: HashMap<String, String>,
+    /// The transaction status of the server's last ReadyForQuery.
+    status: Arc<AtomicU8>,
+    /// The server answers the request just sent (SSL or GSS encryption)
+    /// with one untyped byte.
+    one_byte: Arc<AtomicBool>,
+}
+
+fn relay(client: TcpStream, server: TcpStream, connection: usize, counts: &Mutex<Counts>) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     if let Ok(mut c) = counts.lock() {
@@ -117,14 +190,28 @@ fn relay(client: TcpStream, server: TcpStream, counts: &Mutex<Counts>) {
     let (Ok(mut from_client), Ok(mut to_server)) = (client.try_clone(), server.try_clone()) else {
         return;
     };
+    let mut session = Session {
+        connection,
+        started: false,
+        statements: HashMap::new(),
+        portals: HashMap::new(),
+        status: Arc::new(AtomicU8::new(b'I')),
+        one_byte: Arc::new(AtomicBool::new(false)),
+    };
     let (mut from_server, mut to_client) = (server, client);
     let spoke = Arc::clone(&server_spoke);
+    let status = Arc::clone(&session.status);
+    let one_byte = Arc::clone(&session.one_byte);
     let back = std::thread::spawn(move || {
+        let mut pending: Vec<u8> = Vec::new();
         let mut buf = [0u8; 16384];
         loop {
             match from_server.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    // Known before the client can act on it.
+                    pending.extend_from_slice(&buf[..n]);
+                    track_status(&mut pending, &status, &one_byte);
                     spoke.store(true, Ordering::SeqCst);
                     if to_client.write_all(&buf[..n]).is_err() {
                         break;
@@ -135,7 +222,6 @@ fn relay(client: TcpStream, server: TcpStream, counts: &Mutex<Counts>) {
         let _ = to_client.shutdown(Shutdown::Write);
     });
     let mut pending: Vec<u8> = Vec::new();
-    let mut started = false;
     let mut buf = [0u8; 16384];
     loop {
         let n = match from_client.read(&mut buf) {
@@ -148,7 +234,7 @@ fn relay(client: TcpStream, server: TcpStream, counts: &Mutex<Counts>) {
             c.round_trips += 1;
         }
         pending.extend_from_slice(&buf[..n]);
-        parse(&mut pending, &mut started, counts);
+        parse(&mut pending, &mut session, counts);
         if to_server.write_all(&buf[..n]).is_err() {
             break;
         }
@@ -157,20 +243,55 @@ fn relay(client: TcpStream, server: TcpStream, counts: &Mutex<Counts>) {
     let _ = back.join();
 }
 
-/// Consumes the complete messages at the front of `pending`.
-fn parse(pending: &mut Vec<u8>, started: &mut bool, counts: &Mutex<Counts>) {
+/// Consumes the complete messages at the front of the server's `pending`,
+/// keeping the transaction status of each ReadyForQuery (`Z`).
+fn track_status(pending: &mut Vec<u8>, status: &AtomicU8, one_byte: &AtomicBool) {
     loop {
-        if !*started {
-            // The startup message has a length but no type byte.
-            if pending.len() < 4 {
+        if !pending.is_empty() && one_byte.swap(false, Ordering::SeqCst) {
+            pending.drain(..1);
+            continue;
+        }
+        if pending.len() < 5 {
+            return;
+        }
+        let len = u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]]) as usize;
+        if pending.len() < len + 1 {
+            return;
+        }
+        if pending[0] == b'Z' && len >= 5 {
+            status.store(pending[5], Ordering::SeqCst);
+        }
+        pending.drain(..len + 1);
+    }
+}
+
+/// The NUL-terminated string at the start of `bytes`, and what follows it.
+fn c_str(bytes: &[u8]) -> (String, &[u8]) {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let rest = bytes.get(end + 1..).unwrap_or_default();
+    (String::from_utf8_lossy(&bytes[..end]).into_owned(), rest)
+}
+
+/// Consumes the complete messages at the front of the client's `pending`.
+fn parse(pending: &mut Vec<u8>, session: &mut Session, counts: &Mutex<Counts>) {
+    loop {
+        if !session.started {
+            // The startup message has a length but no type byte; so have
+            // the SSL and GSS encryption requests that may precede it.
+            if pending.len() < 8 {
                 return;
             }
             let len = u32::from_be_bytes([pending[0], pending[1], pending[2], pending[3]]) as usize;
             if pending.len() < len {
                 return;
             }
-            pending.drain(..len);
-            *started = true;
+            let code = u32::from_be_bytes([pending[4], pending[5], pending[6], pending[7]]);
+            if len == 8 && (code == 80_877_103 || code == 80_877_104) {
+                session.one_byte.store(true, Ordering::SeqCst);
+            } else {
+                session.started = true;
+            }
+            pending.drain(..len.max(8));
             continue;
         }
         if pending.len() < 5 {
@@ -182,23 +303,45 @@ fn parse(pending: &mut Vec<u8>, started: &mut bool, counts: &Mutex<Counts>) {
             return;
         }
         let body = &pending[5..len + 1];
-        let sql = |bytes: &[u8]| {
-            String::from_utf8_lossy(bytes.split(|b| *b == 0).next().unwrap_or(&[])).into_owned()
+        let in_transaction = session.status.load(Ordering::SeqCst) != b'I';
+        let sent = |sql: String, kind: char| Sent {
+            connection: session.connection,
+            sql,
+            kind,
+            in_transaction,
         };
         if let Ok(mut c) = counts.lock() {
             match kind {
                 b'Q' => {
-                    for statement in split_statements(&sql(body)) {
+                    let text = c_str(body).0;
+                    for statement in split_statements(&text) {
                         c.statements.push(format!("Q {statement}"));
                     }
+                    c.sent.push(sent(text, 'Q'));
                 }
                 b'P' => {
                     // Statement name, then the query.
-                    let name_end = body.iter().position(|b| *b == 0).unwrap_or(0);
-                    c.statements
-                        .push(format!("P {}", sql(&body[name_end + 1..])));
+                    let (name, rest) = c_str(body);
+                    let sql = c_str(rest).0;
+                    c.statements.push(format!("P {sql}"));
+                    session.statements.insert(name, sql);
                 }
-                b'E' => c.executions += 1,
+                b'B' => {
+                    // Portal name, then the statement's.
+                    let (portal, rest) = c_str(body);
+                    let sql = session
+                        .statements
+                        .get(&c_str(rest).0)
+                        .cloned()
+                        .unwrap_or_default();
+                    session.portals.insert(portal, sql);
+                }
+                b'E' => {
+                    c.executions += 1;
+                    let portal = c_str(body).0;
+                    let sql = session.portals.get(&portal).cloned().unwrap_or_default();
+                    c.sent.push(sent(sql, 'E'));
+                }
                 _ => {}
             }
         }
@@ -246,6 +389,24 @@ fn split_statements(sql: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+    #[test]
+    fn the_status_is_the_last_ready_for_query_s_even_split_across_reads() {
+        let (status, one_byte) = (AtomicU8::new(b'I'), AtomicBool::new(true));
+        // The refusal of encryption, a CommandComplete, then half of a
+        // ReadyForQuery `T`.
+        let mut pending = b"NC\0\0\0\x0aBEGIN\0Z\0\0".to_vec();
+        super::track_status(&mut pending, &status, &one_byte);
+        assert_eq!(status.load(Ordering::SeqCst), b'I');
+        assert!(!one_byte.load(Ordering::SeqCst));
+        assert_eq!(pending, b"Z\0\0");
+        pending.extend_from_slice(b"\0\x05T");
+        super::track_status(&mut pending, &status, &one_byte);
+        assert_eq!(status.load(Ordering::SeqCst), b'T');
+        assert!(pending.is_empty());
+    }
+
     #[test]
     fn a_batch_splits_at_semicolons_outside_quotes() {
         assert_eq!(

@@ -9,7 +9,6 @@ mod fixture;
 mod concurrency;
 mod lifecycle;
 mod outside;
-mod proxy;
 mod refusals;
 mod startup;
 

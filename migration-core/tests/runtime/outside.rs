@@ -7,9 +7,9 @@
 use migration_core::runner::{self, Goal, RunOptions};
 use test_support::TestDb;
 use test_support::db::int;
+use test_support::proxy::{Proxy, Sent};
 use test_support::walk::applied_names;
 
-use crate::proxy::{Proxy, Sent};
 use crate::{NAMES, connect, first, history, line};
 
 /// Position in `sent` of the one statement containing `text`.

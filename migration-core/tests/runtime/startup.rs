@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use migration_core::startup::StartupReport;
 use rstest::rstest;
 use sea_orm::DatabaseConnection;
+use test_support::proxy::{Proxy, Sent};
 use test_support::walk::applied_names;
 use test_support::{Backend, TestDb};
 
-use crate::proxy::{Proxy, Sent};
 use crate::{NAMES, at_head, connect, first, fixture};
 
 /// An application's pool that records every statement it sends:
