@@ -34,6 +34,9 @@ pub(crate) fn of(backend: DbBackend) -> &'static dyn Migrate {
 pub(crate) fn supported(backend: DbBackend) -> Result<&'static dyn Migrate, Error> {
     match backend {
         DbBackend::Postgres | DbBackend::Sqlite => Ok(of(backend)),
+        DbBackend::MySql => Err(Error::UnsupportedBackend {
+            backend: "MySQL".to_owned(),
+        }),
         other => Err(Error::UnsupportedBackend {
             backend: format!("{other:?}"),
         }),
@@ -44,6 +47,16 @@ pub(crate) fn supported(backend: DbBackend) -> Result<&'static dyn Migrate, Erro
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_backend_without_a_folder_is_refused_saying_so() {
+        let refused = supported(DbBackend::MySql).err().map(|e| e.to_string());
+        assert_eq!(
+            refused.as_deref(),
+            Some("the migrator supports PostgreSQL and SQLite databases, not MySQL")
+        );
+        assert!(supported(DbBackend::Postgres).is_ok() && supported(DbBackend::Sqlite).is_ok());
+    }
 
     #[test]
     fn postgres_steps_set_their_lock_wait_and_name_and_flush_only_last() {

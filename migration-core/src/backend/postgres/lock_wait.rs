@@ -63,7 +63,12 @@ pub fn parse_lock_wait(name: &'static str, value: &str) -> Result<Option<Duratio
     if !units_known {
         return Err(invalid());
     }
-    // humantime takes a bare `0` and requires a unit on anything else.
+    // humantime takes a bare `0` and requires a unit on anything else, and
+    // a leading digit: `.5s` is `0.5s`, as it always was here.
+    let text = match text.strip_prefix('.') {
+        Some(fraction) => format!("0.{fraction}"),
+        None => text,
+    };
     let wait = humantime::parse_duration(&text).map_err(|_| invalid())?;
     // PostgreSQL's lock_timeout is an int of milliseconds; a non-zero wait
     // below a millisecond is one, not "no bound".
@@ -339,6 +344,7 @@ mod tests {
         assert_eq!(ok("500ms"), Some(Some(Duration::from_millis(500))));
         assert_eq!(ok("2s"), Some(Some(Duration::from_secs(2))));
         assert_eq!(ok(" 1.5s "), Some(Some(Duration::from_millis(1500))));
+        assert_eq!(ok(".5s"), Some(Some(Duration::from_millis(500))));
         assert_eq!(ok("0"), Some(None));
         assert_eq!(ok("0s"), Some(None));
         // Below a millisecond but not zero: a millisecond, not "no bound".
